@@ -1,0 +1,103 @@
+"""What every embedded server shares: accounts, free ports, a certificate, readiness."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from imapcheck.errors import ServerUnavailable
+
+
+@dataclass(frozen=True)
+class Account:
+    user: str
+    password: str = field(repr=False)
+
+
+@dataclass
+class RunningServer:
+    """An embedded server: where it listens, its accounts and its log."""
+
+    name: str
+    host: str
+    plain_port: int
+    tls_port: int
+    accounts: list[Account]
+    root: Path
+    log_path: Path
+
+    def log_tail(self, lines: int = 30) -> str:
+        """The end of the server's log (for failure reports)."""
+        chunks = []
+        for path in (self.log_path, self.root / "stderr.log"):
+            try:
+                chunks.extend(path.read_text(errors="replace").splitlines()[-lines:])
+            except OSError:
+                continue
+        return "\n".join(chunks[-lines:])
+
+    def stop(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def make_self_signed_cert(cert: Path, key: Path, host: str = "localhost") -> None:
+    """A self-signed certificate for ``host`` and 127.0.0.1, made with the openssl binary."""
+    try:
+        subprocess.run(
+            [
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                "-subj", f"/CN={host}",
+                "-addext", f"subjectAltName=DNS:{host},IP:127.0.0.1",
+                "-keyout", str(key), "-out", str(cert),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+    except FileNotFoundError:
+        raise ServerUnavailable("openssl is not installed: apt-get install openssl") from None
+    except subprocess.CalledProcessError as exc:
+        raise ServerUnavailable(f"openssl failed: {exc.stderr.decode(errors='replace')}") from None
+    key.chmod(0o644)
+
+
+def wait_for_greeting(
+    host: str,
+    port: int,
+    deadline: float,
+    process: subprocess.Popen[bytes] | None = None,
+    *,
+    tls: bool = False,
+) -> bytes:
+    """Poll until the server sends an untagged OK greeting, or raise at the deadline."""
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise ServerUnavailable(f"server exited with status {process.returncode}")
+        try:
+            with socket.create_connection((host, port), timeout=2) as raw:
+                sock: socket.socket = raw
+                if tls:
+                    context = ssl.create_default_context()
+                    context.check_hostname = False
+                    context.verify_mode = ssl.CERT_NONE
+                    sock = context.wrap_socket(raw)
+                sock.settimeout(max(0.1, min(5.0, deadline - time.monotonic())))
+                greeting = sock.recv(4096)
+                if greeting.startswith(b"* OK"):
+                    return greeting
+                last = f"unexpected greeting {greeting[:80]!r}"
+        except OSError as exc:
+            last = str(exc)
+        time.sleep(0.05)  # polling a starting process: a short back-off between attempts
+    raise ServerUnavailable(f"{host}:{port} not ready: {last}")
