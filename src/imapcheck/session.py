@@ -223,6 +223,10 @@ class Session:
             self._dispatch(self._read_frame(deadline, self._pending.get(tag, tag)))
         return self._done.pop(tag)
 
+    def take(self, tag: str) -> Reply | None:
+        """The completion of ``tag`` if it has arrived (without reading more), else None."""
+        return self._done.pop(tag, None)
+
     def wait_all(self, tags: Sequence[str]) -> list[Reply]:
         deadline = time.monotonic() + self.timeout
         return [self.wait(tag, deadline=deadline) for tag in tags]
