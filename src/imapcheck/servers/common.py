@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import ssl
 import subprocess
@@ -42,6 +43,18 @@ class RunningServer:
 
     def stop(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
+
+
+def die_with_parent() -> None:
+    """preexec_fn: the child gets SIGTERM when imapcheck dies, so no server is ever orphaned."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the atexit/fixture clean-up still applies
+        pass
 
 
 def free_port() -> int:

@@ -24,6 +24,7 @@ from imapcheck.errors import ServerUnavailable
 from imapcheck.servers.common import (
     Account,
     RunningServer,
+    die_with_parent,
     free_port,
     make_self_signed_cert,
     wait_for_greeting,
@@ -233,6 +234,7 @@ def start(*, users: int = 2, user_prefix: str = "imapcheck", timeout: float = 20
             stdout=subprocess.DEVNULL,
             stderr=(root / "stderr.log").open("wb"),
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         deadline = time.monotonic() + timeout
         try:
