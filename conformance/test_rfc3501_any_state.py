@@ -48,8 +48,13 @@ def test_noop_succeeds_in_every_state(connect, state):
     session = in_state(connect, state)
     reply = session.command("NOOP")
     assert reply.ok, f"NOOP in {state} state must return OK; server said {reply.summary()}"
-    assert session.state == ("not authenticated" if state == STATES[0] else
-                             "selected" if state == "selected" else "authenticated")
+    assert session.state == (
+        "not authenticated"
+        if state == STATES[0]
+        else "selected"
+        if state == "selected"
+        else "authenticated"
+    )
 
 
 @pytest.mark.rfc("3501", "5.2", "MUST")
@@ -61,7 +66,8 @@ def test_noop_reports_new_message_as_exists(connect, mailbox):
     assert before and before[-1].number == 0, "SELECT of a new mailbox must report 0 EXISTS"
     writer = connect()
     appended = writer.command(
-        "APPEND", astring(encode_mailbox(mailbox)),
+        "APPEND",
+        astring(encode_mailbox(mailbox)),
         Literal(b"Subject: poll\r\n\r\nhello\r\n"),
     )
     assert appended.ok, appended.summary()

@@ -44,7 +44,8 @@ def test_login_wrong_password_is_no(connect, target):
     )
     after = session.command("SELECT", b"INBOX")
     assert after.status in WRONG_STATE, (
-        f"after a failed LOGIN the session is still not authenticated; SELECT said {after.summary()}"
+        "after a failed LOGIN the session is still not authenticated; "
+        f"SELECT said {after.summary()}"
     )
 
 
@@ -58,8 +59,9 @@ def test_login_unknown_user_is_no(connect):
 
 
 @pytest.mark.rfc("3501", "6.2.3", "MUST")
-@pytest.mark.parametrize("args", [(), (b"onlyuser",), (b'"a"', b'"b"', b'"c"')],
-                         ids=["no-args", "one-arg", "three-args"])
+@pytest.mark.parametrize(
+    "args", [(), (b"onlyuser",), (b'"a"', b'"b"', b'"c"')], ids=["no-args", "one-arg", "three-args"]
+)
 def test_login_with_wrong_arguments_is_bad(connect, args):
     session = connect(login=False)
     reply = session.command("LOGIN", *args)
@@ -70,11 +72,20 @@ def test_login_with_wrong_arguments_is_bad(connect, args):
 
 
 @pytest.mark.rfc("3501", "6", "MUST")
-@pytest.mark.parametrize("command", [
-    ("SELECT", b"INBOX"), ("EXAMINE", b"INBOX"), ("CREATE", b"imapcheck-never"),
-    ("DELETE", b"imapcheck-never"), ("LIST", b'""', b'"*"'), ("STATUS", b"INBOX", b"(MESSAGES)"),
-    ("APPEND", b"INBOX", Literal(b"x")), ("SUBSCRIBE", b"INBOX"), ("LSUB", b'""', b'"*"'),
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("SELECT", b"INBOX"),
+        ("EXAMINE", b"INBOX"),
+        ("CREATE", b"imapcheck-never"),
+        ("DELETE", b"imapcheck-never"),
+        ("LIST", b'""', b'"*"'),
+        ("STATUS", b"INBOX", b"(MESSAGES)"),
+        ("APPEND", b"INBOX", Literal(b"x")),
+        ("SUBSCRIBE", b"INBOX"),
+        ("LSUB", b'""', b'"*"'),
+    ],
+)
 def test_authenticated_commands_refused_before_login(connect, command):
     session = connect(login=False)
     reply = session.command(*command)
@@ -85,10 +96,19 @@ def test_authenticated_commands_refused_before_login(connect, command):
 
 
 @pytest.mark.rfc("3501", "6", "MUST")
-@pytest.mark.parametrize("command", [
-    ("FETCH", b"1", b"FLAGS"), ("STORE", b"1", b"+FLAGS", b"(\\Seen)"), ("SEARCH", b"ALL"),
-    ("COPY", b"1", b"INBOX"), ("EXPUNGE",), ("CLOSE",), ("CHECK",), ("UID", b"FETCH", b"1", b"FLAGS"),
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("FETCH", b"1", b"FLAGS"),
+        ("STORE", b"1", b"+FLAGS", b"(\\Seen)"),
+        ("SEARCH", b"ALL"),
+        ("COPY", b"1", b"INBOX"),
+        ("EXPUNGE",),
+        ("CLOSE",),
+        ("CHECK",),
+        ("UID", b"FETCH", b"1", b"FLAGS"),
+    ],
+)
 def test_selected_commands_refused_in_authenticated_state(connect, command):
     session = connect()
     reply = session.command(*command)
@@ -103,7 +123,9 @@ def test_selected_commands_refused_in_authenticated_state(connect, command):
 def test_login_commands_refused_once_authenticated(connect, target, command):
     session = connect()
     if command == "LOGIN":
-        reply = session.command("LOGIN", quoted(target.user.user), quoted("x" + secrets.token_hex(6)))
+        reply = session.command(
+            "LOGIN", quoted(target.user.user), quoted("x" + secrets.token_hex(6))
+        )
     else:
         reply = session.command("AUTHENTICATE", b"PLAIN", b"=")
     assert reply.status in WRONG_STATE, (

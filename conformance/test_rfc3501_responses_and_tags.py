@@ -54,8 +54,11 @@ def test_tag_without_command_is_bad(imap: Session):
 
 
 @pytest.mark.rfc("3501", "7.1.3", "MUST")
-@pytest.mark.parametrize("raw", [b"+bad NOOP\r\n", b"a(b NOOP\r\n", b"a*b NOOP\r\n"],
-                         ids=["plus-tag", "paren-tag", "star-tag"])
+@pytest.mark.parametrize(
+    "raw",
+    [b"+bad NOOP\r\n", b"a(b NOOP\r\n", b"a*b NOOP\r\n"],
+    ids=["plus-tag", "paren-tag", "star-tag"],
+)
 def test_invalid_tag_gets_bad(imap: Session, raw: bytes):
     """A tag with a character outside ASTRING-CHAR (or "+") is a protocol error: BAD."""
     imap.send_raw(raw)
@@ -81,7 +84,7 @@ def test_server_echoes_any_valid_tag(imap: Session, tag: str):
     reply = imap.take(tag)
     rejected = [str(u) for u in sentinel.untagged if u.kind == "BAD"]
     assert reply is not None, (
-        f"{tag!r} is a valid tag (§9: 1*<any ASTRING-CHAR except \"+\">) but the server "
+        f'{tag!r} is a valid tag (§9: 1*<any ASTRING-CHAR except "+">) but the server '
         f"did not complete 'NOOP' with it; it said: {rejected or 'nothing'}"
     )
     assert reply.ok and reply.tag == tag, f"tag {tag!r} must come back unchanged with OK"

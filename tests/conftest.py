@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -39,19 +40,15 @@ class LoopbackServer:
             threading.Thread(target=self._run, args=(conn,), daemon=True).start()
 
     def _run(self, conn: socket.socket) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self.handler(conn)
-        except OSError:
-            pass
 
     def close(self) -> None:
         self._stop.set()
         self.listener.close()
         for conn in self.connections:
-            try:
+            with contextlib.suppress(OSError):
                 conn.close()
-            except OSError:
-                pass
         self._thread.join(timeout=2)
 
 

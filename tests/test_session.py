@@ -61,8 +61,9 @@ def test_certificate_verified_by_default(tls_target):
     untrusted = Target(tls_target.host, tls_target.port, "implicit", tls_target.accounts)
     with pytest.raises(ConnectError, match="not trusted"):
         Session(untrusted).connect()
-    insecure = Target(tls_target.host, tls_target.port, "implicit", tls_target.accounts,
-                      insecure=True)
+    insecure = Target(
+        tls_target.host, tls_target.port, "implicit", tls_target.accounts, insecure=True
+    )
     with Session(insecure) as session:
         session.connect()
         assert session.tls_active

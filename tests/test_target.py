@@ -43,8 +43,14 @@ def test_tls_defaults_by_port():
 
 
 def test_environment_fallback_and_second_account():
-    env = {"IMAPCHECK_SERVER": "h:1993", "IMAPCHECK_USER": "a", "IMAPCHECK_PASSWORD": "pa",
-           "IMAPCHECK_USER2": "b", "IMAPCHECK_PASSWORD2": "pb", "IMAPCHECK_TLS": "implicit"}
+    env = {
+        "IMAPCHECK_SERVER": "h:1993",
+        "IMAPCHECK_USER": "a",
+        "IMAPCHECK_PASSWORD": "pa",
+        "IMAPCHECK_USER2": "b",
+        "IMAPCHECK_PASSWORD2": "pb",
+        "IMAPCHECK_TLS": "implicit",
+    }
     target = from_options(None, env=env)
     assert target is not None
     assert (target.host, target.port, target.tls_mode) == ("h", 1993, "implicit")
@@ -56,7 +62,9 @@ def test_no_server_means_embedded():
     assert from_options(None, env={}) is None
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"user": "u"}, {"user": "u", "password": "p", "tls": "tls1"}])
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"user": "u"}, {"user": "u", "password": "p", "tls": "tls1"}]
+)
 def test_incomplete_options_rejected(kwargs):
     with pytest.raises(TargetError):
         from_options("h:993", env={}, **kwargs)

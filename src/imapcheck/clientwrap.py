@@ -6,7 +6,6 @@ shows every byte (password redacted) when such a test fails.
 
 from __future__ import annotations
 
-import socket
 import ssl
 from typing import Any
 
@@ -55,7 +54,7 @@ def connect_imapclient(
             ssl_context=target.ssl_context() if implicit else None,
             timeout=target.timeout,
         )
-    except (OSError, ssl.SSLError, socket.timeout, imapclient.exceptions.IMAPClientError) as exc:
+    except (TimeoutError, OSError, ssl.SSLError, imapclient.exceptions.IMAPClientError) as exc:
         raise ConnectError(f"imapclient cannot connect to {target.address}: {exc}") from None
     transcript.record("S", client.welcome + b"\r\n")
     _record_io(client._imap, transcript)

@@ -7,7 +7,7 @@ Registered through the ``pytest11`` entry point, so ``pytest --server host:993 -
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 import pytest
@@ -32,16 +32,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add("--password", help="its password (env IMAPCHECK_PASSWORD)")
     add("--user2", help="a second account for multi-user tests (env IMAPCHECK_USER2)")
     add("--password2", help="its password (env IMAPCHECK_PASSWORD2)")
-    add("--tls", choices=TLS_MODES, default=None,
-        help="implicit (default on 993), starttls, plain, or auto (STARTTLS when advertised)")
+    add(
+        "--tls",
+        choices=TLS_MODES,
+        default=None,
+        help="implicit (default on 993), starttls, plain, or auto (STARTTLS when advertised)",
+    )
     add("--ca-file", help="CA certificate(s) to verify the server with")
     add("--insecure", action="store_true", help="do not verify the server's certificate")
-    add("--imap-timeout", type=float, default=10.0,
-        help="seconds to wait for any server answer (default 10)")
-    add("--allow-destructive", action="store_true",
-        help="run tests that touch INBOX even when it is not empty (RENAME INBOX, expunge)")
-    add("--syntax", choices=("strict", "warn", "off"), default="strict",
-        help="non-grammatical server lines fail the test (strict), are reported (warn), or not")
+    add(
+        "--imap-timeout",
+        type=float,
+        default=10.0,
+        help="seconds to wait for any server answer (default 10)",
+    )
+    add(
+        "--allow-destructive",
+        action="store_true",
+        help="run tests that touch INBOX even when it is not empty (RENAME INBOX, expunge)",
+    )
+    add(
+        "--syntax",
+        choices=("strict", "warn", "off"),
+        default="strict",
+        help="non-grammatical server lines fail the test (strict), are reported (warn), or not",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -163,16 +178,23 @@ def sandbox(target: Target, server_info: ServerInfo) -> Iterator[Sandbox]:
 
 
 @pytest.fixture
-def connect(request: pytest.FixtureRequest, target: Target, server_info: ServerInfo
-            ) -> Iterator[Callable[..., Session]]:
+def connect(
+    request: pytest.FixtureRequest, target: Target, server_info: ServerInfo
+) -> Iterator[Callable[..., Session]]:
     """Factory: ``connect(login=True, account=None, target=None, tls=None) -> Session``.
 
     Every session it makes is attached to the test report and closed after the test.
     """
     made: list[Session] = request.node.stash.setdefault(SESSIONS_KEY, [])
 
-    def factory(*, login: bool = True, account: Any = None, target_: Target | None = None,
-                tls: str | None = None, name: str | None = None) -> Session:
+    def factory(
+        *,
+        login: bool = True,
+        account: Any = None,
+        target_: Target | None = None,
+        tls: str | None = None,
+        name: str | None = None,
+    ) -> Session:
         session = Session(target_ or target, name=name or f"s{len(made) + 1}")
         made.append(session)
         session.connect(tls=tls)
@@ -200,7 +222,9 @@ def imap2(connect: Callable[..., Session]) -> Session:
 
 
 @pytest.fixture
-def client(request: pytest.FixtureRequest, target: Target, server_info: ServerInfo) -> Iterator[Any]:
+def client(
+    request: pytest.FixtureRequest, target: Target, server_info: ServerInfo
+) -> Iterator[Any]:
     """A logged-in ``imapclient.IMAPClient`` on the same target (its wire bytes are recorded)."""
     made: list[Any] = request.node.stash.setdefault(SESSIONS_KEY, [])
     try:
@@ -260,21 +284,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, None]:
     outcome = yield
     mode = item.config.getoption("--syntax")
     if mode == "off" or outcome.excinfo is not None:
         return
-    problems = [str(v) for s in item.stash.get(SESSIONS_KEY, []) if isinstance(s, Session)
-                for v in s.violations]
+    problems = [
+        str(v)
+        for s in item.stash.get(SESSIONS_KEY, [])
+        if isinstance(s, Session)
+        for v in s.violations
+    ]
     if problems and mode == "strict":
-        outcome.force_exception(AssertionError(
-            "server output does not match the IMAP grammar (RFC 3501 §9):\n" + "\n".join(problems)
-        ))
+        outcome.force_exception(
+            AssertionError(
+                "server output does not match the IMAP grammar (RFC 3501 §9):\n"
+                + "\n".join(problems)
+            )
+        )
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     if call.when != "call":

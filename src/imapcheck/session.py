@@ -12,6 +12,7 @@ in syntax/; what fails is collected in ``violations`` (the test decides what to 
 from __future__ import annotations
 
 import base64
+import contextlib
 import socket
 import ssl
 import time
@@ -101,7 +102,9 @@ class Session:
         except socket.gaierror as exc:
             raise ConnectError(f"cannot resolve {self.target.host!r}: {exc.strerror}") from None
         except TimeoutError:
-            raise ConnectError(f"cannot connect to {where}: no answer in {self.timeout:g}s") from None
+            raise ConnectError(
+                f"cannot connect to {where}: no answer in {self.timeout:g}s"
+            ) from None
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise ConnectError(f"cannot connect to {where}: {reason.lower()}") from None
@@ -120,9 +123,7 @@ class Session:
         self.greeting = greeting
         self.state = "authenticated" if greeting.kind == "PREAUTH" else "not authenticated"
         self._note_capabilities(greeting)
-        if mode == "auto" and "STARTTLS" in self.capabilities:
-            self.starttls()
-        elif mode == "starttls":
+        if (mode == "auto" and "STARTTLS" in self.capabilities) or mode == "starttls":
             self.starttls()
         return greeting
 
@@ -142,7 +143,8 @@ class Session:
             self.close()
             raise ConnectError(f"TLS handshake with {self.target.address} failed: {exc}") from None
         self.tls_active = True
-        self.transcript.note(f"TLS established: {self._sock.version()}")  # type: ignore[attr-defined]
+        version = self._sock.version() if isinstance(self._sock, ssl.SSLSocket) else "?"
+        self.transcript.note(f"TLS established: {version}")
 
     def starttls(self) -> Reply:
         """STARTTLS, the handshake, then CAPABILITY again (RFC 3501 §6.2.1)."""
@@ -151,8 +153,10 @@ class Session:
             raise ConnectError(f"STARTTLS refused by {self.target.address}: {reply.summary()}")
         if self.reader.pending():
             self.violations.append(
-                Violation("(bytes after STARTTLS OK)", "server sent data after STARTTLS OK "
-                          "before the TLS handshake (RFC 2595 §3.1)")
+                Violation(
+                    "(bytes after STARTTLS OK)",
+                    "server sent data after STARTTLS OK before the TLS handshake (RFC 2595 §3.1)",
+                )
             )
         self.reader = ResponseReader(self.reader.max_line, self.reader.max_literal)
         self._start_tls()
@@ -162,10 +166,8 @@ class Session:
 
     def close(self) -> None:
         if self._sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._sock.close()
-            except OSError:
-                pass
             self._sock = None
         self.state = "disconnected"
 
@@ -185,8 +187,9 @@ class Session:
         self._tag_counter += 1
         return f"{self.name}.{self._tag_counter}"
 
-    def command(self, name: str, *args: Arg, timeout: float | None = None, tag: str | None = None
-                ) -> Reply:
+    def command(
+        self, name: str, *args: Arg, timeout: float | None = None, tag: str | None = None
+    ) -> Reply:
         """Send one command (handling synchronizing literals) and read to its completion."""
         tag = tag or self.next_tag()
         segments = render_command(tag, name, args)
@@ -195,9 +198,9 @@ class Session:
         self._pending[tag] = shown
         for index, segment in enumerate(segments):
             self._send(segment)
-            if index < len(segments) - 1:
-                if not self._await_continuation(tag, deadline, shown):
-                    break  # the server completed the command instead (NO/BAD to the literal)
+            last = index == len(segments) - 1
+            if not last and not self._await_continuation(tag, deadline, shown):
+                break  # the server completed the command instead (NO/BAD to the literal)
         return self.wait(tag, deadline=deadline)
 
     def send(self, name: str, *args: Arg, tag: str | None = None) -> str:
@@ -231,8 +234,9 @@ class Session:
         deadline = time.monotonic() + self.timeout
         return [self.wait(tag, deadline=deadline) for tag in tags]
 
-    def read_untagged(self, until: Callable[[Untagged], bool], timeout: float | None = None
-                      ) -> list[Untagged]:
+    def read_untagged(
+        self, until: Callable[[Untagged], bool], timeout: float | None = None
+    ) -> list[Untagged]:
         """Read unsolicited data (e.g. while idling) until ``until`` accepts one or time is up.
 
         Returns everything read; raises ImapTimeout if nothing matched by the deadline.
@@ -272,8 +276,9 @@ class Session:
         self._after_auth(reply)
         return reply
 
-    def authenticate_plain(self, account: Credentials | None = None, *, sasl_ir: bool | None = None
-                           ) -> Reply:
+    def authenticate_plain(
+        self, account: Credentials | None = None, *, sasl_ir: bool | None = None
+    ) -> Reply:
         """AUTHENTICATE PLAIN (RFC 4616), with SASL-IR (RFC 4959) when advertised."""
         account = account or self.target.user
         token = base64.b64encode(f"\0{account.user}\0{account.password}".encode())
@@ -285,8 +290,9 @@ class Session:
             self._after_auth(reply)
         return reply
 
-    def authenticate(self, mechanism: str, responses: Iterable[bytes], *,
-                     initial_response: bool = False) -> Reply:
+    def authenticate(
+        self, mechanism: str, responses: Iterable[bytes], *, initial_response: bool = False
+    ) -> Reply:
         """AUTHENTICATE with client responses given in order (already base64)."""
         answers = list(responses)
         for answer in answers:
@@ -401,14 +407,16 @@ class Session:
             self._sock.settimeout(remaining)
             try:
                 data = self._sock.recv(65536)
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except ssl.SSLError as exc:
                 self.close()
                 raise ConnectionClosed(f"TLS error from {self.target.address}: {exc}") from None
             except OSError as exc:
                 self.close()
-                raise ConnectionClosed(f"{self.target.address} closed the connection: {exc}") from None
+                raise ConnectionClosed(
+                    f"{self.target.address} closed the connection: {exc}"
+                ) from None
             if not data:
                 tail = self.reader.pending()
                 self.close()
@@ -444,8 +452,12 @@ class Session:
             return
         reply = parse_tagged(frame)
         if reply is None or reply.tag not in self._pending:
-            self.violations.append(Violation(_short(frame), "response with an unknown or no tag "
-                                             "(RFC 3501 §2.2.2: tags match the command)"))
+            self.violations.append(
+                Violation(
+                    _short(frame),
+                    "response with an unknown or no tag (RFC 3501 §2.2.2: tags match the command)",
+                )
+            )
             return
         reply.command = self._pending.pop(reply.tag)
         reply.untagged, self._untagged = self._untagged, []
@@ -486,4 +498,3 @@ class Session:
 def _short(frame: Frame, limit: int = 300) -> str:
     text = frame.first_line.decode("utf-8", "backslashreplace").rstrip("\r\n")
     return text if len(text) <= limit else text[:limit] + "..."
-

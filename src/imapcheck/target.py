@@ -25,7 +25,9 @@ ENV = {
     "ca_file": "IMAPCHECK_CA_FILE",
 }
 
-_HOST_PORT = re.compile(r"^(?:\[(?P<v6>[0-9A-Fa-f:.%a-zA-Z]+)\]|(?P<host>[^\s:\[\]/]+))(?::(?P<port>\d+))?$")
+_HOST_PORT = re.compile(
+    r"^(?:\[(?P<v6>[0-9A-Fa-f:.%a-zA-Z]+)\]|(?P<host>[^\s:\[\]/]+))(?::(?P<port>\d+))?$"
+)
 
 
 @dataclass(frozen=True)
@@ -37,10 +39,10 @@ class Credentials:
 def parse_server(text: str) -> tuple[str, int | None]:
     """``host``, ``host:port``, ``[v6]``, ``[v6]:port`` or an ``imap(s)://`` URL."""
     value = text.strip()
-    scheme_port = None
-    for scheme, port in (("imaps://", IMPLICIT_TLS_PORT), ("imap://", PLAIN_PORT)):
+    scheme_port: int | None = None
+    for scheme, default_port in (("imaps://", IMPLICIT_TLS_PORT), ("imap://", PLAIN_PORT)):
         if value.lower().startswith(scheme):
-            value, scheme_port = value[len(scheme) :].rstrip("/"), port
+            value, scheme_port = value[len(scheme) :].rstrip("/"), default_port
     if not value:
         raise TargetError("--server is empty: give HOST[:PORT], e.g. mail.example.org:993")
     if value.count(":") > 1 and not value.startswith("["):
@@ -52,7 +54,9 @@ def parse_server(text: str) -> tuple[str, int | None]:
             ) from None
     match = _HOST_PORT.match(value)
     if not match:
-        raise TargetError(f"--server {text!r} is not HOST[:PORT] (IPv6 goes in brackets: [::1]:993)")
+        raise TargetError(
+            f"--server {text!r} is not HOST[:PORT] (IPv6 goes in brackets: [::1]:993)"
+        )
     host = match.group("v6") or match.group("host")
     port = int(match.group("port")) if match.group("port") else scheme_port
     if port is not None and not 0 < port < 65536:
@@ -88,7 +92,9 @@ class Target:
     @property
     def user(self) -> Credentials:
         if not self.accounts:
-            raise TargetError("no account: pass --user and --password (or IMAPCHECK_USER/_PASSWORD)")
+            raise TargetError(
+                "no account: pass --user and --password (or IMAPCHECK_USER/_PASSWORD)"
+            )
         return self.accounts[0]
 
     @property

@@ -13,7 +13,6 @@ import pwd
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -194,7 +193,9 @@ default_vsz_limit = 1G
 {quota}"""
 
 
-def start(*, users: int = 2, user_prefix: str = "imapcheck", timeout: float = 20.0) -> DovecotServer:
+def start(
+    *, users: int = 2, user_prefix: str = "imapcheck", timeout: float = 20.0
+) -> DovecotServer:
     """Start Dovecot with ``users`` accounts (``<prefix>1``, ``<prefix>2``, ...)."""
     binary = find_binary()
     if binary is None:
@@ -207,7 +208,9 @@ def start(*, users: int = 2, user_prefix: str = "imapcheck", timeout: float = 20
     for sub in ("mail", "home"):
         os.chown(root / sub, uid, gid) if os.geteuid() == 0 else None
     make_self_signed_cert(root / "cert.pem", root / "key.pem")
-    accounts = [Account(f"{user_prefix}{i}", secrets.token_urlsafe(12)) for i in range(1, users + 1)]
+    accounts = [
+        Account(f"{user_prefix}{i}", secrets.token_urlsafe(12)) for i in range(1, users + 1)
+    ]
     (root / "users").write_text(
         "".join(f"{a.user}:{{PLAIN}}{a.password}::::::\n" for a in accounts)
     )
@@ -241,7 +244,7 @@ def start(*, users: int = 2, user_prefix: str = "imapcheck", timeout: float = 20
             wait_for_greeting(server.host, plain_port, deadline, server.process)
             wait_for_greeting(server.host, tls_port, deadline, server.process, tls=True)
             return server
-        except (ServerUnavailable, OSError, socket.timeout) as exc:
+        except (TimeoutError, ServerUnavailable, OSError) as exc:
             last_error = f"{exc}; {server.log_tail()}"
             server.process.kill()
             server.process.wait()
