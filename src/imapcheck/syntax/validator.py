@@ -29,7 +29,7 @@ from imapcheck.wire.reader import Frame
 MAX_ABNF_TEXT = 64 * 1024  # longer lines are judged lexically (the ABNF parser backtracks)
 
 KNOWN_UNTAGGED = frozenset(
-    [
+    {
         "OK",
         "NO",
         "BAD",
@@ -55,7 +55,7 @@ KNOWN_UNTAGGED = frozenset(
         "THREAD",
         "VANISHED",
         "METADATA",
-    ]
+    }
 )
 # where each construct is defined, for readable reasons
 _SECTION = {
