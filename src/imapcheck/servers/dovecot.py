@@ -97,6 +97,8 @@ def _identity() -> tuple[int, int, str, str, str, str]:
 
 def _config(root: Path, plain_port: int, tls_port: int, uid: int, gid: int, ident: tuple) -> str:
     internal_user, internal_group, login_user, _login_group = ident
+    # an ordinary user cannot chroot(2): the login and anvil processes then run without it
+    chroot = "" if os.geteuid() == 0 else "\n  chroot ="
     mail_plugins = " ".join(p for p in _MAIL_PLUGINS if _plugin_available(p))
     imap_plugins = " ".join(p for p in _IMAP_PLUGINS if _plugin_available(p))
     quota = (
@@ -171,7 +173,7 @@ service imap-login {{
     ssl = yes
   }}
   process_min_avail = 1
-  service_count = 0
+  service_count = 0{chroot}
   client_limit = 2000
 }}
 service imap {{
@@ -179,7 +181,7 @@ service imap {{
   client_limit = 1
 }}
 service anvil {{
-  client_limit = 5000
+  client_limit = 5000{chroot}
   # no auth penalty: the suite fails logins on purpose and would wait up to 15 s per attempt
   unix_listener anvil-auth-penalty {{
     mode = 0
