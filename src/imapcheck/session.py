@@ -158,7 +158,8 @@ class Session:
                     "server sent data after STARTTLS OK before the TLS handshake (RFC 2595 §3.1)",
                 )
             )
-        self.reader = ResponseReader(self.reader.max_line, self.reader.max_literal)
+        old = self.reader
+        self.reader = ResponseReader(old.max_line, old.max_literal, old.max_frame)
         self._start_tls()
         self.capabilities.clear()
         self.capability()

@@ -3,7 +3,8 @@
 The reader is push-based (``feed`` bytes, then take ``frames``) so that the same code serves a
 blocking socket, gevent and tests. It is bounded: a line longer than ``max_line`` or a literal
 announced larger than ``max_literal`` raises :class:`LimitExceeded` at once, before the bytes
-arrive, so a hostile server can never make the client buffer without limit.
+arrive, and so does a response (all its lines and literals) larger than ``max_frame``, so a
+hostile server can never make the client buffer without limit.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from imapcheck.errors import LimitExceeded
 
 DEFAULT_MAX_LINE = 1 << 20  # 1 MiB of text in one line (RFC 2683 §3.2.1.5 suggests 8000+)
 DEFAULT_MAX_LITERAL = 64 << 20  # 64 MiB in one literal
+DEFAULT_MAX_FRAME = 256 << 20  # 256 MiB in one response, literals included
 
 # "{123}\r\n", "{123+}\r\n" (LITERAL+ is client-side only, tolerated here) and "~{123}\r\n"
-_LITERAL_HEADER = re.compile(rb"~?\{(\d{1,20})(\+?)\}\r\n\Z")
+_LITERAL_HEADER = re.compile(rb"~?\{(\d+)(\+?)\}\r\n\Z")
+_MAX_SIZE_DIGITS = 20  # 2**64 has 20 digits
 
 
 @dataclass(frozen=True)
@@ -54,11 +57,13 @@ class ResponseReader:
 
     max_line: int = DEFAULT_MAX_LINE
     max_literal: int = DEFAULT_MAX_LITERAL
+    max_frame: int = DEFAULT_MAX_FRAME
     _buffer: bytearray = field(default_factory=bytearray)
     _lines: list[bytes] = field(default_factory=list)
     _literals: list[bytes] = field(default_factory=list)
     _literal_needed: int = -1  # bytes of literal payload still expected, -1 when reading text
     _scan_from: int = 0
+    _frame_size: int = 0  # bytes of the current response so far (lines and literals)
 
     def feed(self, data: bytes) -> None:
         self._buffer += data
@@ -92,17 +97,23 @@ class ResponseReader:
             if len(line) > self.max_line:
                 raise LimitExceeded(f"server line of {len(line)} bytes exceeds {self.max_line}")
             self._lines.append(line)
+            self._frame_size += len(line)
             size = literal_size(line)
             if size is not None:
                 if size > self.max_literal:
                     raise LimitExceeded(
                         f"server announced a literal of {size} bytes, more than {self.max_literal}"
                     )
+                self._frame_size += size
                 self._literal_needed = size
+            if self._frame_size > self.max_frame:
+                raise LimitExceeded(f"server response exceeds {self.max_frame} bytes")
+            if size is not None:
                 continue
             frame = Frame(tuple(self._lines), tuple(self._literals))
             self._lines.clear()
             self._literals.clear()
+            self._frame_size = 0
             return frame
 
     def frames(self) -> list[Frame]:
@@ -114,7 +125,10 @@ class ResponseReader:
 
 
 def literal_size(line: bytes) -> int | None:
-    """Size announced by a literal header at the end of ``line``, or None."""
+    """Size announced by a literal header at the end of ``line``, or None.
+
+    Raises LimitExceeded for a size beyond 64 bits (more than 20 significant digits).
+    """
     if not line.endswith(b"}\r\n"):
         return None
     start = line.rfind(b"{")
@@ -123,4 +137,9 @@ def literal_size(line: bytes) -> int | None:
     if start > 0 and line[start - 1 : start] == b"~":
         start -= 1
     match = _LITERAL_HEADER.match(line, start)
-    return int(match.group(1)) if match else None
+    if not match:
+        return None
+    digits = match.group(1).lstrip(b"0") or b"0"
+    if len(digits) > _MAX_SIZE_DIGITS:
+        raise LimitExceeded(f"server announced a literal size of {len(digits)} digits")
+    return int(digits)

@@ -27,15 +27,14 @@ def _split_status(frame: Frame, offset: int) -> tuple[ResponseCode | None, str]:
     line = frame.lines[0]
     rest = line[offset:].rstrip(b"\r\n")
     if rest.startswith(b"["):
-        depth, end = 0, -1
+        # the code ends at the first "]" outside a quoted string ("[" may occur in keywords)
+        quoted, end = False, -1
         for index, byte in enumerate(rest):
-            if byte == 0x5B:
-                depth += 1
-            elif byte == 0x5D:
-                depth -= 1
-                if depth == 0:
-                    end = index
-                    break
+            if byte == 0x22 and (index == 0 or rest[index - 1] != 0x5C):
+                quoted = not quoted
+            elif byte == 0x5D and not quoted:
+                end = index
+                break
         if end > 0:
             raw = rest[1:end].decode("utf-8", "replace")
             code_tokens = tokenize(Frame((rest[1:end] + b"\r\n",)))

@@ -18,6 +18,7 @@ Token = str | bytes | None | list["Token"]
 
 _ATOM_END = b' ()"{\r\n'
 MAX_DEPTH = 256
+_SECTIONED = frozenset({b"", b"BODY", b"BODY.PEEK", b"BINARY", b"BINARY.PEEK", b"BINARY.SIZE"})
 
 
 def _segments(frame: Frame) -> Iterator[tuple[bytes, bytes | None]]:
@@ -88,10 +89,10 @@ def _atom(text: bytes, pos: int) -> tuple[str, int]:
     depth = 0
     while pos < len(text):
         char = text[pos : pos + 1]
-        if char == b"[":
-            depth += 1
+        if char == b"[" and not depth and text[begin:pos].upper() in _SECTIONED:
+            depth = 1  # a section (BODY[...]) or a bracketed code; "[" in a keyword is plain
         elif char == b"]":
-            depth = max(0, depth - 1)
+            depth = 0
         elif depth == 0 and char in _ATOM_END:
             break
         pos += 1
