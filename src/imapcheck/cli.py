@@ -104,6 +104,7 @@ def _serve(args: argparse.Namespace) -> int:
                 print(f"  {account.user} {account.password}")
         else:
             print(f"  e.g. {first.user} {first.password} (all: {server.root / 'users'})")
+        print(f"LOCUST_IMAP_USERS_FILE={server.root / 'users'}   (accounts for load tests)")
         print("Ctrl-C stops the server.", flush=True)
         signal.signal(signal.SIGTERM, _interrupt)
         with contextlib.suppress(KeyboardInterrupt):

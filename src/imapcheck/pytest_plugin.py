@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -283,18 +284,40 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 )
 
 
+def _plain_failure(item: pytest.Item, outcome: Any) -> None:
+    """An ImapcheckError (timeout, closed connection, limit, ...) fails the test with its one-line
+    message and the test's own line, without a traceback through imapcheck's internals."""
+    if outcome.excinfo is None or not isinstance(outcome.excinfo[1], ImapcheckError):
+        return
+    error, tb = outcome.excinfo[1], outcome.excinfo[2]
+    where = item.nodeid
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if Path(code.co_filename) == item.path:
+            where = f"{item.nodeid.split('::')[0]}:{tb.tb_lineno} in {code.co_name}"
+        tb = tb.tb_next
+    outcome.force_exception(
+        pytest.fail.Exception(f"{where}: {type(error).__name__}: {error}", pytrace=False)
+    )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, Any, None]:
+    _plain_failure(item, (yield))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, None]:
     outcome = yield
+    _plain_failure(item, outcome)
     mode = item.config.getoption("--syntax")
     if mode == "off" or outcome.excinfo is not None:
         return
-    problems = [
-        str(v)
-        for s in item.stash.get(SESSIONS_KEY, [])
-        if isinstance(s, Session)
-        for v in s.violations
-    ]
+    sessions = [s for s in item.stash.get(SESSIONS_KEY, []) if isinstance(s, Session)]
+    problems = [str(v) for s in sessions for v in s.violations]
+    dropped = sum(s.violations_dropped for s in sessions)
+    if dropped:
+        problems.append(f"... and {dropped} more")
     if problems and mode == "strict":
         outcome.force_exception(
             AssertionError(

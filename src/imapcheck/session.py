@@ -36,6 +36,10 @@ from imapcheck.wire.response import Reply, Untagged, parse_tagged, parse_untagge
 from imapcheck.wire.tokens import as_text
 
 MAX_UNTAGGED_BYTES = 256 << 20  # untagged data buffered for one command before giving up
+# What one parsed untagged response costs beyond its bytes (Python objects): counted against
+# MAX_UNTAGGED_BYTES too, so a flood of tiny responses cannot exhaust memory before the limit.
+UNTAGGED_OVERHEAD = 1024
+MAX_VIOLATIONS = 200  # kept per session; more are only counted
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,9 @@ class Session:
         self.validate = validate
         self.reader = reader or ResponseReader()
         self.violations: list[Violation] = []
+        self.violations_dropped = 0
+        self._stray_completions = 0
+        self._last_stray = ""
         self.capabilities: set[str] = set()
         self.greeting: Untagged | None = None
         self.state = "disconnected"
@@ -152,7 +159,7 @@ class Session:
         if not reply.ok:
             raise ConnectError(f"STARTTLS refused by {self.target.address}: {reply.summary()}")
         if self.reader.pending():
-            self.violations.append(
+            self._violation(
                 Violation(
                     "(bytes after STARTTLS OK)",
                     "server sent data after STARTTLS OK before the TLS handshake (RFC 2595 §3.1)",
@@ -264,6 +271,11 @@ class Session:
     def login(self, account: Credentials | None = None) -> Reply:
         account = account or self.target.user
         self.transcript.add_secret(account.password)
+        if "LOGINDISABLED" in self.capabilities:
+            raise LoginFailed(
+                f"{self.target.address} advertises LOGINDISABLED on this connection, so LOGIN "
+                "is not sent (RFC 3501 §6.2.3); use TLS (--tls starttls or implicit)"
+            )
         literal_plus = "LITERAL+" in self.capabilities
         reply = self.command(
             "LOGIN",
@@ -403,7 +415,7 @@ class Session:
             if remaining <= 0:
                 raise ImapTimeout(
                     f"no response from {self.target.address} to {waiting_for} "
-                    f"within {self.timeout:g}s"
+                    f"within {self.timeout:g}s{self._stall_detail()}"
                 )
             self._sock.settimeout(remaining)
             try:
@@ -438,11 +450,12 @@ class Session:
             if untagged.kind == "BYE":
                 self.state = "logout"
             if self._pending and self._idle_tag is None:
-                self._untagged_bytes += len(frame)
+                self._untagged_bytes += len(frame) + UNTAGGED_OVERHEAD
                 if self._untagged_bytes > MAX_UNTAGGED_BYTES:
                     self.close()
                     raise LimitExceeded(
-                        f"more than {MAX_UNTAGGED_BYTES} bytes of untagged data for one command"
+                        f"{len(self._untagged)} untagged responses to one command, more than "
+                        f"imapcheck buffers ({MAX_UNTAGGED_BYTES >> 20} MiB); the server floods"
                     )
                 self._untagged.append(untagged)
             else:
@@ -453,7 +466,9 @@ class Session:
             return
         reply = parse_tagged(frame)
         if reply is None or reply.tag not in self._pending:
-            self.violations.append(
+            self._stray_completions += 1
+            self._last_stray = _short(frame, 80)
+            self._violation(
                 Violation(
                     _short(frame),
                     "response with an unknown or no tag (RFC 3501 §2.2.2: tags match the command)",
@@ -493,7 +508,27 @@ class Session:
             return
         verdict = syntax.check_greeting(frame) if greeting else syntax.check_response(frame)
         if not verdict.ok:
-            self.violations.append(Violation(_short(frame), verdict.reason))
+            self._violation(Violation(_short(frame), verdict.reason))
+
+    def _violation(self, violation: Violation) -> None:
+        if len(self.violations) < MAX_VIOLATIONS:
+            self.violations.append(violation)
+        else:
+            self.violations_dropped += 1
+
+    def _stall_detail(self) -> str:
+        """Why a wait timed out, beyond silence: a partial response, a flood, stray tags."""
+        notes = []
+        if self.reader.pending():
+            notes.append(f"{self.reader.pending()} bytes of an unfinished response arrived")
+        if self._untagged:
+            notes.append(f"{len(self._untagged)} untagged responses arrived, but no completion")
+        if self._stray_completions:
+            notes.append(
+                f"{self._stray_completions} completion(s) with a tag never sent, "
+                f"last: {self._last_stray!r}"
+            )
+        return f" ({'; '.join(notes)})" if notes else ""
 
 
 def _short(frame: Frame, limit: int = 300) -> str:

@@ -6,6 +6,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,37 +64,66 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def make_self_signed_cert(cert: Path, key: Path, host: str = "localhost") -> None:
-    """A self-signed certificate for ``host`` and 127.0.0.1, made with the openssl binary."""
+CERTIFICATE_KINDS = ("valid", "expired", "wrong-host")
+WRONG_HOST = "wrong-host.invalid"  # a reserved name (RFC 2606): never the host under test
+_EXPIRED_DATES = ("20200101000000Z", "20200102000000Z")
+_CA_CONFIG = """\
+[ca]
+default_ca = throwaway
+[throwaway]
+database = {dir}/index.txt
+new_certs_dir = {dir}
+serial = {dir}/serial
+default_md = sha256
+policy = any_name
+copy_extensions = copy
+unique_subject = no
+[any_name]
+commonName = supplied
+"""
+
+
+def make_self_signed_cert(
+    cert: Path, key: Path, host: str = "localhost", *, kind: str = "valid"
+) -> None:
+    """A self-signed certificate made with the openssl binary.
+
+    ``valid``: for ``host`` and 127.0.0.1, for two days. For tests of certificate checks:
+    ``expired`` names the same hosts but expired in 2020; ``wrong-host`` is valid but only
+    for ``wrong-host.invalid``.
+    """
+    if kind not in CERTIFICATE_KINDS:
+        raise ValueError(f"certificate kind {kind!r} is not one of {CERTIFICATE_KINDS}")
+    subject = WRONG_HOST if kind == "wrong-host" else host
+    names = f"DNS:{WRONG_HOST}" if kind == "wrong-host" else f"DNS:{host},IP:127.0.0.1"
+    request = ["-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={subject}"]
+    request += ["-addext", f"subjectAltName={names}", "-keyout", str(key)]
+    if kind != "expired":
+        _openssl("req", "-x509", "-days", "2", *request, "-out", str(cert))
+    else:  # only 'openssl ca' sets arbitrary dates (OpenSSL 3.0)
+        with tempfile.TemporaryDirectory(prefix="imapcheck-ca-") as work:
+            (Path(work) / "index.txt").write_text("")
+            (Path(work) / "serial").write_text("01\n")
+            config = Path(work) / "ca.cnf"
+            config.write_text(_CA_CONFIG.format(dir=work))
+            csr = str(Path(work) / "request.csr")
+            _openssl("req", "-new", *request, "-out", csr)
+            start, end = _EXPIRED_DATES
+            _openssl(
+                "ca", "-batch", "-selfsign", "-notext", "-config", str(config),
+                "-keyfile", str(key), "-in", csr, "-out", str(cert),
+                "-startdate", start, "-enddate", end,
+            )  # fmt: skip
+    key.chmod(0o644)
+
+
+def _openssl(*args: str) -> None:
     try:
-        subprocess.run(
-            [
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                f"/CN={host}",
-                "-addext",
-                f"subjectAltName=DNS:{host},IP:127.0.0.1",
-                "-keyout",
-                str(key),
-                "-out",
-                str(cert),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
+        subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
     except FileNotFoundError:
         raise ServerUnavailable("openssl is not installed: apt-get install openssl") from None
     except subprocess.CalledProcessError as exc:
         raise ServerUnavailable(f"openssl failed: {exc.stderr.decode(errors='replace')}") from None
-    key.chmod(0o644)
 
 
 def wait_for_greeting(

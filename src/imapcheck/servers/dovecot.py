@@ -21,6 +21,7 @@ from pathlib import Path
 
 from imapcheck.errors import ServerUnavailable
 from imapcheck.servers.common import (
+    CERTIFICATE_KINDS,
     Account,
     RunningServer,
     die_with_parent,
@@ -33,6 +34,8 @@ INSTALL_HINT = (
     "Dovecot is not installed: run 'apt-get install dovecot-imapd' (Debian/Ubuntu), "
     "or point imapcheck at a server with --server HOST[:PORT]"
 )
+
+SSL_PROTOCOLS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 
 # Plugins Debian's dovecot-core ships that add capabilities worth testing.
 _MAIL_PLUGINS = ("quota",)
@@ -95,7 +98,15 @@ def _identity() -> tuple[int, int, str, str, str, str]:
     return nobody.pw_uid, nobody.pw_gid, "dovecot", "dovecot", "dovenull", "dovenull"
 
 
-def _config(root: Path, plain_port: int, tls_port: int, uid: int, gid: int, ident: tuple) -> str:
+def _config(
+    root: Path,
+    plain_port: int,
+    tls_port: int,
+    uid: int,
+    gid: int,
+    ident: tuple,
+    ssl_min_protocol: str = "TLSv1.2",
+) -> str:
     internal_user, internal_group, login_user, _login_group = ident
     # an ordinary user cannot chroot(2): the login and anvil processes then run without it
     chroot = "" if os.geteuid() == 0 else "\n  chroot ="
@@ -118,7 +129,7 @@ listen = 127.0.0.1
 ssl = yes
 ssl_cert = <{root}/cert.pem
 ssl_key = <{root}/key.pem
-ssl_min_protocol = TLSv1.2
+ssl_min_protocol = {ssl_min_protocol}{_old_protocol_ciphers(ssl_min_protocol)}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -145,15 +156,19 @@ namespace inbox {{
   separator = /
   prefix =
   mailbox Drafts {{
+    auto = subscribe
     special_use = \\Drafts
   }}
   mailbox Junk {{
+    auto = subscribe
     special_use = \\Junk
   }}
   mailbox Trash {{
+    auto = subscribe
     special_use = \\Trash
   }}
   mailbox Sent {{
+    auto = subscribe
     special_use = \\Sent
   }}
 }}
@@ -195,10 +210,30 @@ default_vsz_limit = 1G
 {quota}"""
 
 
+def _old_protocol_ciphers(minimum: str) -> str:
+    """OpenSSL 3 refuses TLS 1.0/1.1 handshakes above security level 0."""
+    if minimum in ("TLSv1.2", "TLSv1.3"):
+        return ""
+    return "\nssl_cipher_list = ALL:@SECLEVEL=0"
+
+
 def start(
-    *, users: int = 2, user_prefix: str = "imapcheck", timeout: float = 20.0
+    *,
+    users: int = 2,
+    user_prefix: str = "imapcheck",
+    timeout: float = 20.0,
+    certificate: str = "valid",
+    ssl_min_protocol: str = "TLSv1.2",
 ) -> DovecotServer:
-    """Start Dovecot with ``users`` accounts (``<prefix>1``, ``<prefix>2``, ...)."""
+    """Start Dovecot with ``users`` accounts (``<prefix>1``, ``<prefix>2``, ...).
+
+    For tests of certificate checks, ``certificate`` may be ``expired`` or ``wrong-host``
+    (see :func:`make_self_signed_cert`) and ``ssl_min_protocol`` as low as ``TLSv1``.
+    """
+    if certificate not in CERTIFICATE_KINDS:
+        raise ValueError(f"certificate {certificate!r} is not one of {CERTIFICATE_KINDS}")
+    if ssl_min_protocol not in SSL_PROTOCOLS:
+        raise ValueError(f"ssl_min_protocol {ssl_min_protocol!r} is not one of {SSL_PROTOCOLS}")
     binary = find_binary()
     if binary is None:
         raise ServerUnavailable(INSTALL_HINT)
@@ -209,7 +244,7 @@ def start(
         (root / sub).mkdir()
     for sub in ("mail", "home"):
         os.chown(root / sub, uid, gid) if os.geteuid() == 0 else None
-    make_self_signed_cert(root / "cert.pem", root / "key.pem")
+    make_self_signed_cert(root / "cert.pem", root / "key.pem", kind=certificate)
     accounts = [
         Account(f"{user_prefix}{i}", secrets.token_urlsafe(12)) for i in range(1, users + 1)
     ]
@@ -221,7 +256,9 @@ def start(
     for _attempt in range(3):
         plain_port, tls_port = free_port(), free_port()
         config = root / "dovecot.conf"
-        config.write_text(_config(root, plain_port, tls_port, uid, gid, tuple(ident)))
+        config.write_text(
+            _config(root, plain_port, tls_port, uid, gid, tuple(ident), ssl_min_protocol)
+        )
         server = DovecotServer(
             name="dovecot",
             host="127.0.0.1",
