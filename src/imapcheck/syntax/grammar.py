@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import sys
 import threading
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, ClassVar
 
 from abnf import ParseError
@@ -33,6 +33,9 @@ from imapcheck.syntax import rules as R
 # nesting the parser handles on the caller's stack; deeper input runs on a big-stack thread
 SHALLOW_DEPTH = 32
 MAX_DEPTH = 256  # deeper than any real response (Dovecot caps MIME nesting at 100)
+# the parser is quadratic in repetitions: longer compacted text is not parsed (about 0.5 s)
+MAX_TEXT = 8192
+CACHED_TEXT = 2048
 
 _U32 = (1 << 32) - 1
 _U63 = (1 << 63) - 1
@@ -50,13 +53,16 @@ _deep_lock = threading.Lock()
 
 
 class ParseOutcome:
-    """Result of :func:`parse`: ``ok``, or why not (``too_deep``, ``range_error``)."""
+    """Result of :func:`parse`: ``ok``, or why not (``too_deep``, ``too_long``, ``range_error``)."""
 
-    __slots__ = ("ok", "range_error", "too_deep")
+    __slots__ = ("ok", "range_error", "too_deep", "too_long")
 
-    def __init__(self, ok: bool, *, too_deep: bool = False, range_error: str = "") -> None:
+    def __init__(
+        self, ok: bool, *, too_deep: bool = False, too_long: bool = False, range_error: str = ""
+    ) -> None:
         self.ok = ok
         self.too_deep = too_deep
+        self.too_long = too_long
         self.range_error = range_error
 
 
@@ -109,9 +115,10 @@ def extensions() -> type[Rule]:
     """RFC 9051 plus RFC 3501 and the extensions of :mod:`imapcheck.syntax.rules`."""
     source = rfc9051()
     texts, imported = _extension_grammar()
-    utf8 = [(name, rfc3629.Rule(name)) for name in ("UTF8-char", "UTF8-2", "UTF8-3", "UTF8-4")]
+    imports: list[tuple[str, Any]] = [(name, source(name)) for name in imported]
+    imports += [(name, rfc3629.Rule(name)) for name in ("UTF8-char", "UTF8-2", "UTF8-3", "UTF8-4")]
 
-    @load_grammar_rules([(name, source(name)) for name in imported] + utf8)
+    @load_grammar_rules(imports)
     class ExtensionRule(Rule):
         """IMAP4rev2, IMAP4rev1 and extension responses."""
 
@@ -123,7 +130,31 @@ def extensions() -> type[Rule]:
 
 
 def parse(grammar: type[Rule], rule: str, text: str, depth: int) -> ParseOutcome:
-    """Parse ``text`` (already compacted, nesting ``depth``) with ``rule`` of ``grammar``."""
+    """Parse ``text`` (already compacted, nesting ``depth``) with ``rule`` of ``grammar``.
+
+    Results for short texts are cached: compaction maps equal shapes to equal text.
+    """
+    if len(text) > MAX_TEXT:
+        return ParseOutcome(False, too_long=True)
+    if len(text) <= CACHED_TEXT:
+        return _parse_cached(grammar, rule, text, depth)
+    return _parse(grammar, rule, text, depth)
+
+
+def clear_cache() -> None:
+    _parse_cached.cache_clear()
+
+
+def cache_hits() -> int:
+    return _parse_cached.cache_info().hits
+
+
+@lru_cache(maxsize=2048)
+def _parse_cached(grammar: type[Rule], rule: str, text: str, depth: int) -> ParseOutcome:
+    return _parse(grammar, rule, text, depth)
+
+
+def _parse(grammar: type[Rule], rule: str, text: str, depth: int) -> ParseOutcome:
     if depth > MAX_DEPTH:
         return ParseOutcome(False, too_deep=True)
     target = grammar(rule)
@@ -135,6 +166,26 @@ def parse(grammar: type[Rule], rule: str, text: str, depth: int) -> ParseOutcome
         return ParseOutcome(False, too_deep=True)
     problem = _range_problem(tree)
     return ParseOutcome(not problem, range_error=problem)
+
+
+def too_deep(depth: int) -> str:
+    """Reason for input nested beyond ``MAX_DEPTH``."""
+    return (
+        f"parentheses nested {depth} deep: deeper than any real response "
+        f"(checked up to {MAX_DEPTH})"
+    )
+
+
+def unparsed(outcome: ParseOutcome, text: str, depth: int) -> str:
+    """Why ``outcome`` is a failure without a parse, or ''."""
+    if outcome.too_deep:
+        return too_deep(depth)
+    if outcome.too_long:
+        return (
+            f"imap-codec rejects it, and at {len(text)} bytes (literals emptied, runs "
+            f"shortened) it is too long for the ABNF check (up to {MAX_TEXT})"
+        )
+    return outcome.range_error
 
 
 def _parse_deep(target: Rule, text: str) -> Any:
@@ -170,12 +221,11 @@ def _range_problem(tree: Any) -> str:
         node = stack.pop()
         limit = _NUMBER_LIMITS.get(node.name)
         if limit is not None:
-            if int(node.value) > limit:
-                bits = 32 if limit == _U32 else 63
-                rfc = "3501" if bits == 32 else "9051"
-                return (
-                    f"{node.name} {node.value} exceeds the {bits}-bit range RFC {rfc} §9 gives it"
-                )
+            if node.name == "mod-sequence-value" and not node.value.strip("0"):
+                return "a mod-sequence-value of 0 (RFC 7162 §7: it is a positive number)"
+            if len(node.value) > 19 or int(node.value) > limit:
+                bits, rfc = (32, "3501") if limit == _U32 else (63, "9051")
+                return f"a {node.name} beyond the {bits}-bit range RFC {rfc} §9 gives it"
             continue
         stack.extend(node.children)
     return ""
