@@ -35,7 +35,7 @@ from imapcheck.wire.reader import Frame, ResponseReader
 from imapcheck.wire.response import Reply, Untagged, parse_tagged, parse_untagged
 from imapcheck.wire.tokens import as_text
 
-MAX_UNTAGGED_BYTES = 256 << 20  # untagged data buffered for one command before giving up
+MAX_UNTAGGED_BYTES = 96 << 20  # untagged data buffered for one command (a maximal literal fits)
 # What one parsed untagged response costs beyond its bytes (Python objects): counted against
 # MAX_UNTAGGED_BYTES too, so a flood of tiny responses cannot exhaust memory before the limit.
 UNTAGGED_OVERHEAD = 1024
@@ -73,13 +73,14 @@ class Session:
         self.name = name or f"s{Session._count}"
         self.transcript = Transcript(self.name)
         for secret in target.secrets():
-            self.transcript.add_secret(secret)
+            self.add_secret(secret)
         self.validate = validate
         self.reader = reader or ResponseReader()
         self.violations: list[Violation] = []
         self.violations_dropped = 0
         self._stray_completions = 0
         self._last_stray = ""
+        self._timed_out = False  # the last wait ended in a timeout: the session is not trusted
         self.capabilities: set[str] = set()
         self.greeting: Untagged | None = None
         self.state = "disconnected"
@@ -96,6 +97,8 @@ class Session:
         self._continuations: list[Frame] = []
         self.unsolicited: list[Untagged] = []  # untagged data seen outside any command
         self._idle_tag: str | None = None
+        self._compress: Callable[[bytes], bytes] | None = None  # see install_transform
+        self._decompress: Callable[[bytes], bytes] | None = None
 
     # -- connection -------------------------------------------------------------------------
 
@@ -172,12 +175,43 @@ class Session:
         self.capability()
         return reply
 
+    def install_transform(
+        self, compress: Callable[[bytes], bytes], decompress: Callable[[bytes], bytes]
+    ) -> None:
+        """Pass every byte sent from now on through ``compress`` and every byte received through
+        ``decompress``: a layer such as COMPRESS=DEFLATE (RFC 4978 §3), below IMAP, above TLS.
+
+        Call it once the command that starts the layer has completed; input already buffered
+        beyond that completion belongs to the new layer and is decoded too. The transcript keeps
+        showing the IMAP bytes; ``bytes_in`` and ``bytes_out`` count what crossed the wire.
+        """
+        self._compress, self._decompress = compress, decompress
+        self.transcript.note("transform installed: bytes are encoded from here on")
+        leftover = self.reader.take_pending()
+        if leftover:
+            self.reader.feed(self._decode(leftover))
+
+    def _decode(self, data: bytes) -> bytes:
+        assert self._decompress is not None
+        try:
+            return self._decompress(data)
+        except Exception as exc:  # the caller's transform: any failure means undecodable input
+            self.close()
+            raise ProtocolError(
+                f"{self.target.address} sent data the installed transform cannot decode: {exc}"
+            ) from None
+
     def close(self) -> None:
+        """Close the socket and drop what was buffered for commands that cannot complete now."""
         if self._sock is not None:
             with contextlib.suppress(OSError):
                 self._sock.close()
             self._sock = None
         self.state = "disconnected"
+        self._untagged, self._continuations, self._untagged_bytes = [], [], 0
+        old = self.reader
+        self.reader = ResponseReader(old.max_line, old.max_literal, old.max_frame)
+        self._compress = self._decompress = None  # a layer lives as long as its connection
 
     @property
     def connected(self) -> bool:
@@ -232,6 +266,7 @@ class Session:
         deadline = deadline or time.monotonic() + self.timeout
         while tag not in self._done:
             self._dispatch(self._read_frame(deadline, self._pending.get(tag, tag)))
+        self._timed_out = False
         return self._done.pop(tag)
 
     def take(self, tag: str) -> Reply | None:
@@ -263,6 +298,13 @@ class Session:
 
     # -- conveniences ---------------------------------------------------------------------------
 
+    def add_secret(self, secret: str) -> None:
+        """Redact ``secret`` from the transcript as sent: raw, and escaped in a quoted string."""
+        self.transcript.add_secret(secret)
+        escaped = secret.replace("\\", "\\\\").replace('"', '\\"')
+        if escaped != secret:
+            self.transcript.add_secret(escaped)
+
     def capability(self) -> set[str]:
         reply = self.command("CAPABILITY")
         self._require_ok(reply)
@@ -270,7 +312,7 @@ class Session:
 
     def login(self, account: Credentials | None = None) -> Reply:
         account = account or self.target.user
-        self.transcript.add_secret(account.password)
+        self.add_secret(account.password)
         if "LOGINDISABLED" in self.capabilities:
             raise LoginFailed(
                 f"{self.target.address} advertises LOGINDISABLED on this connection, so LOGIN "
@@ -295,7 +337,7 @@ class Session:
         """AUTHENTICATE PLAIN (RFC 4616), with SASL-IR (RFC 4959) when advertised."""
         account = account or self.target.user
         token = base64.b64encode(f"\0{account.user}\0{account.password}".encode())
-        self.transcript.add_secret(account.password)
+        self.add_secret(account.password)
         self.transcript.add_secret(token)
         use_ir = ("SASL-IR" in self.capabilities) if sasl_ir is None else sasl_ir
         reply = self.authenticate("PLAIN", [token], initial_response=use_ir)
@@ -334,7 +376,11 @@ class Session:
         return reply
 
     def logout(self) -> Reply | None:
+        """LOGOUT and close; after a timeout just close (the server is not waited on again)."""
         if self._sock is None:
+            return None
+        if self._timed_out:
+            self.close()
             return None
         try:
             reply = self.command("LOGOUT")
@@ -379,6 +425,8 @@ class Session:
         if self._sock is None:
             raise ConnectionClosed(f"not connected to {self.target.address}")
         self.transcript.record("C", data)
+        if self._compress is not None:
+            data = self._compress(data)
         self._sock.settimeout(self.timeout)
         try:
             self._sock.sendall(data)
@@ -413,6 +461,7 @@ class Session:
                 raise ConnectionClosed(f"not connected to {self.target.address}")
             remaining = deadline - time.monotonic()
             if remaining <= 0:
+                self._timed_out = True
                 raise ImapTimeout(
                     f"no response from {self.target.address} to {waiting_for} "
                     f"within {self.timeout:g}s{self._stall_detail()}"
@@ -439,7 +488,7 @@ class Session:
                     f"while we waited for {waiting_for}"
                 )
             self.bytes_in += len(data)
-            self.reader.feed(data)
+            self.reader.feed(self._decode(data) if self._decompress is not None else data)
 
     def _dispatch(self, frame: Frame) -> None:
         self._check(frame)

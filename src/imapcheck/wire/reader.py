@@ -72,6 +72,19 @@ class ResponseReader:
         """Bytes buffered but not yet part of a complete frame."""
         return len(self._buffer) + sum(map(len, self._lines)) + sum(map(len, self._literals))
 
+    def take_pending(self) -> bytes:
+        """Remove and return the input not yet framed; only between frames (else ValueError).
+
+        For a change of layer (a compression layer starting after a command's completion):
+        what the server sent after that completion belongs to the new layer.
+        """
+        if self._lines or self._literals or self._literal_needed >= 0:
+            raise ValueError("a response is partly read; its bytes cannot be taken")
+        data = bytes(self._buffer)
+        self._buffer.clear()
+        self._scan_from = 0
+        return data
+
     def next_frame(self) -> Frame | None:
         """Return the next complete frame, or None when more bytes are needed."""
         while True:
