@@ -106,6 +106,13 @@ def test_line_ending_problems() -> None:
     assert check_response(frame(b"* 1 FETCH (BINARY[] ~{3}\r\na\x00c)\r\n")).ok
 
 
+def test_frames_the_reader_never_makes() -> None:
+    assert "do not fit" in check_response(Frame(())).reason
+    assert "do not fit" in check_greeting(Frame(())).reason
+    short = Frame((b"* 1 FETCH (BODY[] {3}\r\n", b")\r\n"), (b"abcdef",))
+    assert "octets" in check_response(short).reason
+
+
 def test_unexpected_continuation() -> None:
     verdict = check_response(frame(b"+ go ahead\r\n"), expect_continuation_ok=False)
     assert (verdict.ok, verdict.kind) == (False, "continuation")
@@ -262,3 +269,22 @@ def test_never_raises_on_arbitrary_bytes(data: bytes) -> None:
 def test_never_raises_on_imap_like_bytes(pieces: list[bytes]) -> None:
     for frame_ in frames_of(b"".join(pieces)):
         assert_sane(frame_)
+
+
+@pytest.mark.parametrize(
+    ("line", "ok"),
+    [
+        (b"* 1 FETCH (UID 02)", False),  # imap-codec 0.1.0 reads these leading zeros
+        (b"* 01 EXPUNGE", False),
+        (b"* SEARCH 01 2", False),
+        (b"* OK [UIDNEXT 05] x", False),
+        (b"* 1 FETCH (BODY[1.02] NIL)", False),
+        (b"* 01 EXISTS", True),  # number, unlike nz-number, may have them
+        (b"* 1 FETCH (RFC822.SIZE 0012)", True),
+        (b'* 1 FETCH (INTERNALDATE "01-Jan-2024 09:05:03 +0000")', True),
+        (b"A1 OK done (0.001 + 0.000 secs).", True),
+    ],
+)
+def test_leading_zeros(line: bytes, ok: bool) -> None:
+    verdict = check_response(frame(line + b"\r\n"))
+    assert verdict.ok is ok, verdict.reason

@@ -21,6 +21,7 @@ from imapcheck.wire.reader import Frame
 _PREFIX = re.compile(rb"\* ([1-9][0-9]*) FETCH \(", re.IGNORECASE)
 _MODSEQ = re.compile(rb"MODSEQ \(([1-9][0-9]{0,18})\)\Z", re.IGNORECASE)
 _BASE = re.compile(rb"[^[<]*")
+_MODSEQ_ITEM = re.compile(rb"(?<=[ (])(MODSEQ \(([1-9][0-9]{0,18})\))(?=[ )])", re.IGNORECASE)
 _U63 = (1 << 63) - 1
 _WHERE = "RFC 3501 §7.4.2 / §9 msg-att"
 
@@ -46,6 +47,9 @@ class Judgement:
 def judge(frame: Frame) -> Judgement:
     """Judge a FETCH response that imap-codec rejected as a whole."""
     raw = frame.raw
+    trust_codec = not lexical.zero_padded(frame.lines)  # see lexical.zero_padded
+    if trust_codec and _only_modseq_unknown_to_codec(raw):
+        return Judgement(True, "extensions")
     prefix = _PREFIX.match(raw)
     if prefix is None or int(prefix.group(1)) > 0xFFFFFFFF:
         return Judgement(
@@ -82,14 +86,31 @@ def judge(frame: Frame) -> Judgement:
     if not core:
         return Judgement(True, source)
     body = b" ".join(raw[toks[i.first][1] : toks[i.last][2]] for i in core)
-    if codec.accepts(raw[: prefix.end()] + body + b")\r\n"):
+    if trust_codec and codec.accepts(raw[: prefix.end()] + body + b")\r\n"):
         return Judgement(True, source)
-    needed = _judge_by_grammar(raw, toks, first, core)
-    if needed not in ("imap-codec", "rfc9051", "extensions"):
-        return Judgement(False, reason=needed)
-    if source != "imap-codec":  # extension or unknown items decided it already
+    judged = _judge_by_grammar(raw, toks, first, core, trust_codec)
+    if judged.ok and source != "imap-codec":  # extension or unknown items decided it
         return Judgement(True, source)
-    return Judgement(True, needed)
+    return judged
+
+
+def _only_modseq_unknown_to_codec(raw: bytes) -> bool:
+    """Fast path for CONDSTORE sessions: the codec accepts the FETCH once MODSEQ is cut out.
+
+    Cutting a "MODSEQ (n)" that sat inside a string would leave the codec's verdict as it was
+    (it rejected the whole), so acceptance means the cut item was the only thing it lacked.
+    """
+    found = list(_MODSEQ_ITEM.finditer(raw))
+    if len(found) != 1 or int(found[0].group(2)) > _U63:
+        return False
+    start, end = found[0].span()
+    if raw[start - 1 : start] == b" ":
+        start -= 1  # "... MODSEQ (n)" -> "..."
+    elif raw[end : end + 1] == b" ":
+        end += 1  # "(MODSEQ (n) ..." -> "(..."
+    else:
+        return False
+    return codec.accepts(raw[:start] + raw[end:])
 
 
 def _split(raw: bytes, toks: list[Token], index: int) -> list[Item] | str:
@@ -180,21 +201,22 @@ def _unknown_item_problem(raw: bytes, toks: list[Token], item: Item) -> str:
     return f"unknown FETCH item {item.base}: {problem}" if problem else ""
 
 
-def _judge_by_grammar(raw: bytes, toks: list[Token], first: int, core: list[Item]) -> str:
+def _judge_by_grammar(
+    raw: bytes, toks: list[Token], first: int, core: list[Item], trust_codec: bool
+) -> Judgement:
     """The codec rejected the core items together: judge them one by one.
 
     ``msg-att`` is a list of independent items, so the list is grammatical if each item is.
-    Returns the judge that was needed (imap-codec, rfc9051, extensions) or what is wrong.
     """
     needed = "imap-codec"
     for item in core:
         value = raw[toks[item.first][1] : toks[item.last][2]]
-        if codec.accepts(raw[: toks[first][1]] + value + b")\r\n"):
+        if trust_codec and codec.accepts(raw[: toks[first][1]] + value + b")\r\n"):
             continue
         try:
             single = _item_text(raw, toks, item)
         except lexical.LexicalError as exc:
-            return f"FETCH item {item.base}: {exc}"
+            return Judgement(False, reason=f"FETCH item {item.base}: {exc}")
         wrapped = "* 1 FETCH (" + single.text + ")\r\n"
         if grammar.parse(grammar.rfc9051(), "response-data", wrapped, single.depth).ok:
             needed = "rfc9051" if needed == "imap-codec" else needed
@@ -206,7 +228,6 @@ def _judge_by_grammar(raw: bytes, toks: list[Token], first: int, core: list[Item
         why = grammar.unparsed(outcome, wrapped, single.depth)
         section, form = citations.FETCH_ITEMS[item.base]
         shown = value[:80].decode("latin-1", "replace")
-        return f"FETCH item {shown!r} does not match {section}: {form}" + (
-            f"; {why}" if why else ""
-        )
-    return needed
+        reason = f"FETCH item {shown!r} does not match {section}: {form}"
+        return Judgement(False, reason=reason + (f"; {why}" if why else ""))
+    return Judgement(True, needed)

@@ -22,6 +22,9 @@ _LABEL = re.compile(rb"[A-Za-z_.-][A-Za-z0-9_.:-]*\Z")  # RFC 4466 §3 tagged-ex
 _NUMBER = re.compile(rb"[0-9]+\Z")
 _SEQUENCE = re.compile(rb"[0-9*$]+(?::[0-9*]+)?(?:,[0-9*]+(?::[0-9*]+)?)+\Z")
 _PRINTABLE = re.compile(rb"[\x21-\x7e]+\Z")
+_QUOTED = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_LITERAL_HEADER = re.compile(rb"\{([0-9]{1,20})\+?\}\r\n\Z")
+_ZERO_LED = re.compile(rb"[ (\[.:,<*]0[0-9]")
 # RFC 9051 §9 QUOTED-CHAR: TEXT-CHAR but '"' and '\', an escaped '"' or '\', or UTF-8
 _QUOTED_CONTENT = re.compile(rb'(?:[\x01-\x09\x0b\x0c\x0e-\x21\x23-\x5b\x5d-\x7f]|\\["\\])*\Z')
 
@@ -53,7 +56,9 @@ class Compacted:
 
 
 def framing_problem(frame: Frame) -> str:
-    """Line ends and NUL bytes: problems no grammar forgives (RFC 3501 §2.2, §9)."""
+    """Line ends, NUL bytes, literal sizes: problems no grammar forgives (RFC 3501 §2.2, §9)."""
+    if not frame.lines or len(frame.literals) != len(frame.lines) - 1:
+        return "not a response: its lines and literals do not fit together"
     last = len(frame.lines) - 1
     for index, line in enumerate(frame.lines):
         if not line.endswith(b"\n"):
@@ -65,12 +70,19 @@ def framing_problem(frame: Frame) -> str:
             return "bare CR inside a line (RFC 3501 §9: CR appears only in CRLF)"
         if b"\x00" in body:
             return "NUL byte in a response line (RFC 3501 §9: CHAR8 and TEXT-CHAR exclude NUL)"
+        if index < last and _literal_size(line) != len(frame.literals[index]):
+            return "literal carries a different number of octets than its header announces"
         if index < last and b"\x00" in frame.literals[index] and not is_literal8(line):
             return (
                 "NUL byte in a literal (RFC 3501 §9: literal is *CHAR8, which excludes NUL; "
                 "RFC 3516 §4.3 requires literal8 ~{n} for such data)"
             )
     return ""
+
+
+def _literal_size(line: bytes) -> int:
+    match = _LITERAL_HEADER.search(line)
+    return int(match.group(1)) if match else -1
 
 
 def is_literal8(line: bytes) -> bool:
@@ -96,6 +108,15 @@ def keyword_of(first_line: bytes) -> tuple[bytes, bytes]:
     if len(words) > 1 and head and head[:1].isdigit():
         return head, words[1].split(b"(", 1)[0][:64]
     return b"", head[:64]
+
+
+def zero_padded(lines: tuple[bytes, ...] | list[bytes]) -> bool:
+    """Whether a number outside quoted strings has a leading zero (``07``, ``1.02``, ``<00>``).
+
+    imap-codec 0.1.0 reads those even where RFC 3501 §9 requires ``nz-number = digit-nz
+    *DIGIT``; the ABNF knows where ``number`` (which allows them) is meant instead.
+    """
+    return any(_ZERO_LED.search(_QUOTED.sub(b'""', line)) for line in lines)
 
 
 def is_label(word: bytes) -> bool:

@@ -67,7 +67,8 @@ def check_response(frame: Frame, *, expect_continuation_ok: bool = True) -> Verd
     try:
         return _check_response(frame, expect_continuation_ok)
     except Exception as exc:  # a checker bug must not break the session reading the server
-        return _unjudged(lexical.kind_of(frame.first_line), exc)
+        kind = lexical.kind_of(frame.lines[0]) if frame.lines else "unknown"
+        return _unjudged(kind, exc)
 
 
 def _unjudged(kind: str, exc: Exception) -> Verdict:
@@ -90,6 +91,10 @@ def _check_greeting(frame: Frame) -> Verdict:
 
 
 def _check_response(frame: Frame, expect_continuation_ok: bool) -> Verdict:
+    problem = lexical.framing_problem(frame)
+    if problem:
+        kind = lexical.kind_of(frame.lines[0]) if frame.lines else "unknown"
+        return Verdict(False, kind, "", problem)
     first = frame.first_line
     kind = lexical.kind_of(first)
     if kind == "continuation" and not expect_continuation_ok:
@@ -99,9 +104,6 @@ def _check_response(frame: Frame, expect_continuation_ok: bool) -> Verdict:
             "",
             "continuation request while no command was waiting for one (RFC 3501 §7.5)",
         )
-    problem = lexical.framing_problem(frame)
-    if problem:
-        return Verdict(False, kind, "", problem)
     if kind == "unknown":
         shown = first.split(b" ", 1)[0][:40].decode("latin-1")
         return Verdict(
@@ -131,8 +133,12 @@ def _check_response(frame: Frame, expect_continuation_ok: bool) -> Verdict:
 
 
 def _after_codec(frame: Frame, kind: str, message: object) -> Verdict:
-    """The codec accepted: check what it reads leniently (codes, capability lists)."""
+    """The codec accepted: check what it reads leniently (codes, capability lists, zeros)."""
     first = frame.first_line
+    line = status.split(first)  # in a status response only the code holds numbers
+    numbers = frame.lines if line is None else [b" " + line.code] if line.code else []
+    if lexical.zero_padded(numbers):
+        return _by_grammar(frame, kind, _keyword(frame) if kind == "untagged" else "")
     source = "imap-codec"
     if status.has_code(first) and codec.code_is_other(message):
         problem, needed = status.code_problem(first, len(frame.lines) == 1)
@@ -143,6 +149,10 @@ def _after_codec(frame: Frame, kind: str, message: object) -> Verdict:
     if problem:
         return Verdict(False, kind, "", problem)
     return Verdict(True, kind, source)
+
+
+def _keyword(frame: Frame) -> str:
+    return lexical.keyword_of(frame.first_line)[1].upper().decode("latin-1")
 
 
 def _unknown_untagged(frame: Frame, number: bytes, word: bytes) -> Verdict:
