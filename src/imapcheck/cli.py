@@ -34,6 +34,10 @@ def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
+def _let_pytest_clean_up(*_: object) -> None:
+    """SIGINT while the suite runs: pytest gets it too, cleans up and ends; so do we, after."""
+
+
 def _say(text: str) -> None:
     print(text, flush=True)
 
@@ -78,12 +82,15 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
             )
             pytest_args += ["--baseline", runner.shown_path(baseline)]
     # a fresh interpreter: pytest must import imapcheck's plugins itself to rewrite their asserts
+    # Ctrl-C reaches pytest too: wait while it removes the run's mailboxes (a handler, unlike
+    # SIG_IGN, is not inherited, so pytest still gets its KeyboardInterrupt)
+    previous = signal.signal(signal.SIGINT, _let_pytest_clean_up)
     try:
         return subprocess.run(
             [sys.executable, "-m", "pytest", *pytest_args], check=False
         ).returncode
-    except KeyboardInterrupt:
-        return 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # -- serve and clean ------------------------------------------------------------------------

@@ -320,9 +320,10 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, None]:
         problems.append(f"... and {dropped} more")
     if problems and mode == "strict":
         outcome.force_exception(
-            AssertionError(
+            pytest.fail.Exception(
                 "server output does not match the IMAP grammar (RFC 3501 §9):\n"
-                + "\n".join(problems)
+                + "\n".join(problems),
+                pytrace=False,
             )
         )
 
@@ -333,6 +334,8 @@ def pytest_runtest_makereport(
 ) -> Generator[None, Any, None]:
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
+    if call.when == "teardown":
+        item.stash[SESSIONS_KEY] = []  # transcripts are in the report: free the sessions' buffers
     if call.when != "call":
         return
     rfc = item.get_closest_marker("rfc")

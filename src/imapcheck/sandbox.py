@@ -101,13 +101,14 @@ class Sandbox:
         return remove_tree(session, self.root, self.info.delimiter, must_start_with=self.root)
 
 
-def list_tree(session: Session, name: str, delimiter: str) -> list[str]:
-    """``name`` and every mailbox below it, decoded, deepest first."""
+def list_tree(session: Session, name: str, delimiter: str, *, command: str = "LIST") -> list[str]:
+    """``name`` and every mailbox below it (``command="LSUB"``: every subscription), decoded,
+    deepest first."""
     pattern = encode_mailbox(name)
     found: set[str] = set()
     for args in ((b'""', astring(pattern)), (b'""', astring(pattern + delimiter + "*"))):
-        reply = session.command("LIST", *args)
-        for item in reply.of("LIST"):
+        reply = session.command(command, *args)
+        for item in reply.of(command):
             raw = as_text(item.tokens[2]) if len(item.tokens) > 2 else None
             if raw is not None:
                 try:
@@ -118,7 +119,8 @@ def list_tree(session: Session, name: str, delimiter: str) -> list[str]:
 
 
 def remove_tree(session: Session, name: str, delimiter: str, *, must_start_with: str) -> list[str]:
-    """Delete a mailbox tree, deepest first. Refuses names outside ``must_start_with``."""
+    """Delete a mailbox tree, deepest first, and the subscriptions in it (a subscription
+    outlives its mailbox). Refuses names outside ``must_start_with``."""
     if not name.startswith(must_start_with) or RUN_PREFIX not in must_start_with:
         raise ImapcheckError(f"refusing to delete {name!r}: not under {must_start_with!r}")
     if session.state == "selected":
@@ -130,16 +132,21 @@ def remove_tree(session: Session, name: str, delimiter: str, *, must_start_with:
         reply = session.command("DELETE", astring(encode_mailbox(mailbox)))
         if not reply.ok and list_tree(session, mailbox, delimiter):
             failed.append(mailbox)
+    for mailbox in list_tree(session, name, delimiter, command="LSUB"):
+        if not mailbox.startswith(must_start_with):
+            continue
+        if not session.command("UNSUBSCRIBE", astring(encode_mailbox(mailbox))).ok:
+            failed.append(f"{mailbox} (subscription)")
     return failed
 
 
 def leftovers(session: Session, info: ServerInfo) -> list[str]:
-    """Top-level run prefixes left by interrupted runs."""
-    pattern = f"{info.personal_prefix}{RUN_PREFIX}%"
-    reply = session.command("LIST", b'""', astring(encode_mailbox(pattern)))
-    names = []
-    for item in reply.of("LIST"):
-        raw = as_text(item.tokens[2]) if len(item.tokens) > 2 else None
-        if raw:
-            names.append(decode_mailbox(raw))
+    """Top-level run prefixes left by interrupted runs (as mailboxes or subscriptions)."""
+    pattern = astring(encode_mailbox(f"{info.personal_prefix}{RUN_PREFIX}%"))
+    names = set()
+    for command in ("LIST", "LSUB"):
+        for item in session.command(command, b'""', pattern).of(command):
+            raw = as_text(item.tokens[2]) if len(item.tokens) > 2 else None
+            if raw:
+                names.add(decode_mailbox(raw))
     return sorted(names)
