@@ -299,11 +299,8 @@ class Session:
     # -- conveniences ---------------------------------------------------------------------------
 
     def add_secret(self, secret: str) -> None:
-        """Redact ``secret`` from the transcript as sent: raw, and escaped in a quoted string."""
+        """Redact ``secret`` from the transcript (raw and quoted-string escaped forms)."""
         self.transcript.add_secret(secret)
-        escaped = secret.replace("\\", "\\\\").replace('"', '\\"')
-        if escaped != secret:
-            self.transcript.add_secret(escaped)
 
     def capability(self) -> set[str]:
         reply = self.command("CAPABILITY")

@@ -35,10 +35,13 @@ class Transcript:
     _size: int = 0
 
     def add_secret(self, secret: bytes | str) -> None:
+        """Redact ``secret`` from now on: raw, and escaped as inside a quoted string."""
         value = secret.encode() if isinstance(secret, str) else secret
-        if len(value) >= 3 and value not in self._secrets:
-            self._secrets.append(value)
-            self._secrets.sort(key=len, reverse=True)
+        escaped = value.replace(b"\\", b"\\\\").replace(b'"', b'\\"')
+        for form in {value, escaped}:
+            if len(form) >= 3 and form not in self._secrets:
+                self._secrets.append(form)
+        self._secrets.sort(key=len, reverse=True)
 
     def redact(self, data: bytes) -> bytes:
         for secret in self._secrets:
