@@ -1,0 +1,117 @@
+"""What the fuzzers found, as plain reproductions (each fails where the bug is present).
+
+The fuzzers keep searching past a known bug (the model counts a SEARCH mismatch that
+:data:`imapcheck.fuzzmodel.KNOWN_BUGS` explains instead of failing on it); these tests keep
+the bug itself visible, in the report and in a baseline.
+"""
+
+from __future__ import annotations
+
+import pytest
+from helpers_fuzz import mb, server_up
+
+from imapcheck import fuzzmodel as fm
+from imapcheck.wire.encode import Literal
+
+RANGE_PROGRAMS = [  # (program, matches a message of 193..768 octets dated 1-Mar-2021)
+    (b"NOT OR LARGER 192 LARGER 768", False),
+    (b"NOT OR SMALLER 100 SMALLER 1000", False),
+    (b"NOT (OR LARGER 192 LARGER 768 ALL)", False),
+    (b"NOT SMALLER 10 NOT SMALLER 100000", False),
+    (b"NOT LARGER 768 NOT LARGER 192", False),
+    (b"NOT LARGER 768 NOT OR LARGER 192 NOT ALL", False),
+    (b"NOT BEFORE 1-Mar-2021 NOT BEFORE 2-Mar-2021", False),
+    (b"NOT SINCE 1-Mar-2021 NOT SINCE 2-Mar-2021", False),
+    (b"NOT OR LARGER 192 SMALLER 100", False),
+    (b"NOT NOT OR LARGER 192 LARGER 768", True),
+    (b"OR LARGER 192 LARGER 768", True),
+    (b"SINCE 1-Mar-2021 NOT SINCE 2-Mar-2021", True),
+]
+
+
+@pytest.fixture
+def selected(open_session, box_pair):
+    """A session with box A selected, holding one message of 193..768 octets (1-Mar-2021)."""
+    message = next(m for m in fm.MESSAGES if 192 < len(m) <= 768)
+    session = open_session()
+    date = fm.imap_datetime(fm.internal_date(0)).encode()
+    assert session.command("APPEND", mb(box_pair[0]), date, Literal(message)).ok
+    session.select(box_pair[0])
+    return session, message
+
+
+@pytest.mark.rfc("3501", "6.4.4", "MUST")
+@pytest.mark.parametrize(
+    "program, hit", RANGE_PROGRAMS, ids=[p.decode() for p, _ in RANGE_PROGRAMS]
+)
+def test_negated_range_keys(program, hit, selected):
+    """Found by the model: size and date keys of one kind combined under NOT."""
+    session, message = selected
+    reply = session.command("SEARCH", program)
+    assert reply.ok, reply.summary()
+    found = [t for u in reply.of("SEARCH") for t in u.tokens]
+    assert bool(found) == hit, (
+        f"RFC 3501 §6.4.4: the message has {len(message)} octets and the internal date "
+        f"1-Mar-2021, so SEARCH {program.decode()} "
+        f"{'must' if hit else 'must not'} find it; the server answered {found}"
+    )
+
+
+@pytest.mark.rfc("5256", "5", "MUST")
+@pytest.mark.requires("THREAD=ORDEREDSUBJECT")
+def test_thread_without_matches(selected):
+    """Found by the malformed-input fuzzer: THREAD that matches nothing."""
+    session, _ = selected
+    reply = session.command("THREAD", b"ORDEREDSUBJECT UTF-8 DELETED")
+    assert reply.ok, reply.summary()
+    assert [str(u) for u in reply.of("THREAD")] == ["* THREAD"], (
+        'RFC 5256 §5: thread-data = "THREAD" [SP 1*thread-list]; with no thread the response '
+        f"is '* THREAD' (no trailing space); got {[u.frame.raw for u in reply.of('THREAD')]}"
+    )
+
+
+@pytest.mark.rfc("2088", "3", "MUST")
+@pytest.mark.requires("LITERAL+")
+@pytest.mark.parametrize(
+    "head", [b"LIST (\x01) ", b"APPEND %(box)s (\\Bogus) ", b"STATUS %(box)s (BOGUS) "]
+)
+def test_non_sync_literal_after_bad(head, open_session, box_pair):
+    """Found by the valid-command fuzzer: the octets of a {n+} literal in a command the server
+    rejects belong to that command ("the server MUST treat the specified number of following
+    octets and the following line as part of the same command", RFC 2088 §3)."""
+    session = open_session()
+    injected = b"inj1 NOOP\r\n"
+    line = head.replace(b"%(box)s", box_pair[0].encode()) + b"{%d+}\r\n" % len(injected)
+    result = session.probe(b"b1 " + line + injected + b"\r\n")
+    answered = [e.data for e in session.transcript.entries if e.direction == "S"]
+    ran = [d for d in answered if d.startswith(b"inj1 ")]
+    assert not ran, (
+        f"the server rejected {line!r} and then ran the literal's octets as a command: {ran}"
+    )
+    assert not result.hang, result.hang
+
+
+CLOSING = [  # (state, input): lines that make servers give up on the connection
+    ("not authenticated", b"c1 ((" + b"x" * 20_000 + b"\r\n"),  # found by the mutations
+    ("not authenticated", b'c1 LOGIN "\0' + b"x" * 20_000 + b'"\r\n'),
+    ("not authenticated", b"c1 LOGIN " + b"x" * 70_000 + b"\r\n"),
+    ("authenticated", b"c1 NOOP " + b"(" * 100_000 + b"\r\n"),
+    ("authenticated", b"c1 ID (" + b'"x" ' * 300_000 + b")\r\n"),
+]
+
+
+@pytest.mark.rfc("3501", "7.1.5", "SHOULD")
+@pytest.mark.parametrize(
+    "state, data", CLOSING, ids=[f"{s}-{d[:12]!r}-{len(d)}" for s, d in CLOSING]
+)
+def test_closing_is_announced(state, data, fuzz_target, open_session):
+    """A server that ends the session over bad input says so first: BYE 'indicates that the
+    server is about to close the connection' (RFC 3501 §7.1.5)."""
+    session = open_session(login=state != "not authenticated")
+    result = session.probe(data)
+    assert not result.hang, f"the server hung: {result.hang}"
+    assert not (result.closed and not result.bye), (
+        f"after {data[:40]!r}... ({len(data)} bytes) the server closed the connection without "
+        f"BYE:\n{session.transcript.render()}"
+    )
+    assert not server_up(fuzz_target)
