@@ -9,7 +9,6 @@ imapcheck's code, never more than 200 MB of memory.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -55,6 +54,16 @@ class Run:
     cases: list[tuple[str, str, float, str]] = field(default_factory=list)  # name, outcome, s, msg
 
 
+def _vm_hwm_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def run_suite(args: list[str], workdir: Path) -> Run:
     """Run pytest on the suite in a child; its own peak RSS comes from wait4."""
     junit = workdir / "junit.xml"
@@ -66,15 +75,19 @@ def run_suite(args: list[str], workdir: Path) -> Run:
         child = subprocess.Popen(command, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT)
         watchdog = threading.Timer(WALL_LIMIT, child.kill)
         watchdog.start()
+        # wait4's ru_maxrss counts the forked copy of this (large) process before exec, so
+        # the child's own peak is read from /proc (VmHWM belongs to the exec'd image only)
+        peak_kb = 0
         try:
-            _, status, usage = os.wait4(child.pid, 0)
+            while child.poll() is None:
+                peak_kb = max(peak_kb, _vm_hwm_kb(child.pid))
+                time.sleep(0.05)
         finally:
             watchdog.cancel()
-        child.returncode = os.waitstatus_to_exitcode(status)
     run = Run(
         child.returncode,
         time.monotonic() - started,
-        usage.ru_maxrss / 1024,
+        peak_kb / 1024,
         out.read_text(errors="replace"),
     )
     if junit.exists():
