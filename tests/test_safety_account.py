@@ -317,8 +317,11 @@ def test_ctrl_c_removes_the_run_prefix(accounts, tmp_path, how):
                 os.killpg(child.pid, signal.SIGKILL)
                 child.wait()
     output = (tmp_path / "output.txt").read_text(errors="replace")
-    assert status == 2, f"pytest reports an interrupted run with status 2:\n{output[-3000:]}"
-    assert "KeyboardInterrupt" in output
+    # A signal that lands after the last test leaves a finished run (status 1, with the
+    # baseline-less Dovecot failures); either way nothing of the run may stay behind.
+    assert status in (1, 2), f"the run neither finished nor was interrupted:\n{output[-3000:]}"
+    if status == 2:
+        assert "KeyboardInterrupt" in output
     assert_untouched(accounts)
 
 
