@@ -56,8 +56,24 @@ def test_tag_without_command_is_bad(imap: Session):
 @pytest.mark.rfc("3501", "7.1.3", "MUST")
 @pytest.mark.parametrize(
     "raw",
-    [b"+bad NOOP\r\n", b"a(b NOOP\r\n", b"a*b NOOP\r\n"],
-    ids=["plus-tag", "paren-tag", "star-tag"],
+    [
+        b"+bad NOOP\r\n",
+        b"a(b NOOP\r\n",
+        b"a*b NOOP\r\n",
+        b"a%b NOOP\r\n",
+        b"a{b NOOP\r\n",
+        b'a"b NOOP\r\n',
+        b"a\\b NOOP\r\n",
+    ],
+    ids=[
+        "plus-tag",
+        "paren-tag",
+        "star-tag",
+        "percent-tag",
+        "brace-tag",
+        "quote-tag",
+        "backslash-tag",
+    ],
 )
 def test_invalid_tag_gets_bad(imap: Session, raw: bytes):
     """A tag with a character outside ASTRING-CHAR (or "+") is a protocol error: BAD."""
@@ -76,9 +92,12 @@ def test_invalid_tag_gets_bad(imap: Session, raw: bytes):
 
 
 @pytest.mark.rfc("3501", "2.2.1", "MUST")
-@pytest.mark.parametrize("tag", ["1", "a.b", "X-9_z", "t]x", "Tag'", "0000000000000000"])
+@pytest.mark.parametrize(
+    "tag", ["1", "a.b", "X-9_z", "t]x", "Tag'", "0000000000000000", "}1", "a}b~|^`"]
+)
 def test_server_echoes_any_valid_tag(imap: Session, tag: str):
-    """tag = 1*<any ASTRING-CHAR except "+">, so "]" (a resp-special) is allowed (§9)."""
+    """tag = 1*<any ASTRING-CHAR except "+">, so "]" (a resp-special) is allowed (§9), and
+    so is "}" (only "{" is an atom-special)."""
     imap.send("NOOP", tag=tag)
     sentinel = imap.command("NOOP")  # the server answers in order; the tag has completed by now
     reply = imap.take(tag)

@@ -155,6 +155,15 @@ class CrashWatch:
             self.offset = fh.tell()
         return [line for line in text.splitlines() if self.PATTERN.search(line)]
 
+    def expect(self, timeout: float = 3.0) -> list[str]:
+        """The crash lines an expected crash writes (polled until they appear, or timeout)."""
+        deadline = time.monotonic() + timeout
+        found = self.new()
+        while not found and self.log is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            found = self.new()
+        return found
+
 
 @pytest.fixture
 def crashes(embedded_server: Any) -> CrashWatch:

@@ -98,11 +98,16 @@ def say(text: str) -> None:
 
 def grammar_problems(session: FuzzSession, bugs, count, *, tags: bool = True) -> list[str]:
     """Violations not explained by a known bug (those are counted, and dropped from the
-    session so the report does not repeat them); ``tags=False`` also forgives replies to tags
-    never sent (mutated input makes up tags)."""
+    session so the report does not repeat them). Lines the validator could not judge (too long,
+    too deep) are no verdict; ``tags=False`` also forgives replies to tags never sent (mutated
+    input makes up tags)."""
     kept = []
     for violation in session.violations:
         if not tags and UNKNOWN_TAG in violation.reason:
+            continue
+        if "too long" in violation.reason or "too deep" in violation.reason:
+            count("no verdict: too long or too deep for the validator")
+            say(f"no verdict on: {violation}")
             continue
         bug = next((b for b in bugs if b.response and b.response(violation.line)), None)
         if bug is not None:

@@ -1,8 +1,8 @@
 """What the fuzzers found, as plain reproductions (each fails where the bug is present).
 
-The fuzzers keep searching past a known bug (the model counts a SEARCH mismatch that
-:data:`imapcheck.fuzzmodel.KNOWN_BUGS` explains instead of failing on it); these tests keep
-the bug itself visible, in the report and in a baseline.
+The fuzzers keep searching past a known bug (:data:`imapcheck.knownbugs.KNOWN_BUGS`: what it
+explains is counted, not failed on); these tests keep the bug itself visible, in the report
+and in a baseline.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import pytest
 from helpers_fuzz import mb, server_up
 
 from imapcheck import fuzzmodel as fm
+from imapcheck.errors import ImapcheckError
 from imapcheck.wire.encode import Literal
 
 RANGE_PROGRAMS = [  # (program, matches a message of 193..768 octets dated 1-Mar-2021)
@@ -55,6 +56,55 @@ def test_negated_range_keys(program, hit, selected):
         f"1-Mar-2021, so SEARCH {program.decode()} "
         f"{'must' if hit else 'must not'} find it; the server answered {found}"
     )
+
+
+FLAG_PROGRAMS = [  # (program, matches a message flagged \Seen only)
+    (b"OR UNANSWERED UNSEEN", True),
+    (b"NOT (ANSWERED SEEN)", True),
+    (b"OR NOT ANSWERED NOT SEEN", True),
+    (b"UNANSWERED", True),
+    (b"OR ANSWERED SEEN", True),
+    (b"UNANSWERED UNSEEN", False),
+]
+
+
+@pytest.mark.rfc("3501", "6.4.4", "MUST")
+@pytest.mark.parametrize("program, hit", FLAG_PROGRAMS, ids=[p.decode() for p, _ in FLAG_PROGRAMS])
+def test_negated_flag_keys(program, hit, open_session, box_pair):
+    """Found by the model: flag keys of which one or more is negated, OR-ed together."""
+    session = open_session()
+    message = fm.MESSAGES[0]
+    assert session.command("APPEND", mb(box_pair[0]), b"(\\Seen)", Literal(message)).ok
+    session.select(box_pair[0])
+    reply = session.command("SEARCH", program)
+    assert reply.ok, reply.summary()
+    found = [t for u in reply.of("SEARCH") for t in u.tokens]
+    assert bool(found) == hit, (
+        f"RFC 3501 §6.4.4: the message is flagged \\Seen only, so SEARCH {program.decode()} "
+        f"{'must' if hit else 'must not'} find it; the server answered {found}"
+    )
+
+
+@pytest.mark.rfc("3501", "6.4.7", "MUST")
+@pytest.mark.parametrize("verb, items", [("COPY", b"*,6"), ("MOVE", b"*,6:7"), ("COPY", b"6,*")])
+def test_copy_star_then_beyond_the_end(verb, items, open_session, box_pair, fuzz_target, crashes):
+    """Found by the valid-command fuzzer: a set naming "*" and then a number past the last
+    of 5 messages. The server must answer (BAD: no such message), not die."""
+    session = open_session()
+    for message in fm.MESSAGES[:5]:
+        assert session.command("APPEND", mb(box_pair[0]), Literal(message)).ok
+    session.select(box_pair[0])
+    try:
+        reply = session.command(verb, items, mb(box_pair[1]))
+    except ImapcheckError as exc:
+        logged = [line for line in crashes.expect() if "backtrace" not in line]
+        raise AssertionError(
+            f"{verb} {items.decode()} with 5 messages ended the session instead of a reply "
+            f"({exc}); server log: {' | '.join(logged) or 'nothing'}"
+        ) from None
+    assert reply.status in ("OK", "NO", "BAD"), reply.summary()
+    assert not crashes.new(), "the server logged a crash"
+    assert not server_up(fuzz_target)
 
 
 @pytest.mark.rfc("5256", "5", "MUST")

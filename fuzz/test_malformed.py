@@ -215,12 +215,7 @@ def hostile_message(session: FuzzSession, box: str, message: bytes, fetches: lis
         noop = session.command("NOOP")
     except ImapcheckError as exc:
         return f"{exc}\n{session.transcript.render()}"
-    # too long or too deep for both judges is no verdict: keep only real findings
-    undecided = [v for v in session.violations if "too long" in v.reason or "too deep" in v.reason]
-    for violation in undecided:
-        say(f"no verdict on: {violation}")
-    session.violations[:] = [v for v in session.violations if v not in undecided]
-    problems = [f"not grammatical: {v}" for v in session.violations]
+    problems = [f"not grammatical: {v}" for v in grammar_problems(session, [], lambda _: None)]
     if not noop.ok:
         problems.append(f"NOOP failed: {noop.summary()}")
     return "\n".join(problems)

@@ -12,6 +12,7 @@ from imapcheck.fuzzsession import completion, split_input
 from imapcheck.knownbugs import known_bugs, negated_range_merge
 from imapcheck.syntax.generate import Generated
 from imapcheck.syntax.mutations import MUTATIONS, mutants, mutate
+from imapcheck.wire.encode import Literal
 from imapcheck.wire.reader import ResponseReader
 from imapcheck.wire.response import Reply, parse_untagged
 
@@ -124,3 +125,15 @@ def test_dates():
     moment = fm.internal_date(3)
     assert fm.parse_datetime(fm.imap_datetime(moment)) == moment
     assert fm.imap_datetime(moment) == '"04-Mar-2021 12:00:00 +0000"'
+
+
+def test_known_crash_predicate():
+    from imapcheck.knownbugs import copy_star_then_beyond
+
+    assert copy_star_then_beyond(Generated("copy", (b"COPY *,6 ", Literal(b"box"))))
+    assert copy_star_then_beyond(Generated("uid", (b"uid move 6,* box",)))
+    assert not copy_star_then_beyond(Generated("copy", (b"COPY 1:* box",)))
+    assert not copy_star_then_beyond(Generated("fetch", (b"FETCH *,6 FLAGS",)))
+    flags = [("OR", ("FLAG", "UNANSWERED"), ("FLAG", "UNSEEN"))]
+    assert negated_range_merge(flags)
+    assert not negated_range_merge([("OR", ("FLAG", "ANSWERED"), ("FLAG", "SEEN"))])

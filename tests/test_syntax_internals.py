@@ -147,3 +147,24 @@ def test_modseq_fast_path_does_not_inherit_codec_leniency() -> None:
     verdict = check_response(frame(b"* 01 FETCH (MODSEQ (3) FLAGS ($Processed))\r\n"))
     assert not verdict.ok and "nz-number" in verdict.reason
     assert not check_response(frame(b"* 1 FETCH (UID 05 MODSEQ (3))\r\n")).ok
+
+
+@pytest.mark.parametrize(
+    ("tag", "ok"),
+    [
+        (b"a1", True),
+        (b"}1", True),
+        (b"t]x", True),
+        (b"a~|^`}", True),
+        (b"a+", False),
+        (b"a{b", False),
+        (b"a%b", False),
+        (b"a*b", False),
+        (b'a"b', False),
+        (b"a\\b", False),
+        (b"a(b", False),
+    ],
+)
+def test_tag_characters(tag: bytes, ok: bool) -> None:
+    """RFC 3501 §9: tag = 1*<any ASTRING-CHAR except "+">; "}" and "]" are allowed."""
+    assert (lexical.kind_of(tag + b" OK done\r\n") == "tagged") is ok

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from imapcheck.errors import ConnectionClosed, ImapcheckError, ImapTimeout, LimitExceeded
 from imapcheck.session import Session
 from imapcheck.syntax.generate import Generated
+from imapcheck.syntax.lexical import TAG_CHARS
 from imapcheck.wire.response import Reply
 
 _LITERAL_AT_END = re.compile(rb"~?\{(\d{1,12})(\+?)\}\r\n\Z")
-_TAG = re.compile(rb"[\x21\x23\x24\x26\x27\x2c-\x5b\x5d-\x7a\x7c-\x7e]+")
+_TAG = re.compile(rb"[" + TAG_CHARS + rb"]+")
 UNKNOWN_TAG = "response with an unknown or no tag"
 ANSWER_WAIT = 2.0  # seconds to wait for a word on the input before asking with a NOOP
 FILL_LIMIT = 1 << 20  # octets we will send to complete a literal a mutation left short
@@ -161,7 +162,7 @@ class FuzzSession(Session):
             result.notes.append(str(exc))
         except ImapcheckError as exc:
             result.notes.append(str(exc))
-        result.bye = result.bye or self.state == "logout" or self._saw_bye()
+        result.bye = result.bye or self.state == "logout" or self.saw_bye()
         if tag:
             self._done.pop(tag, None)
             self._pending.pop(tag, None)
@@ -209,20 +210,32 @@ class FuzzSession(Session):
         raise ImapTimeout("the server kept asking for continuation data")
 
     def _granted(self, tag: str, deadline: float, result: Probe) -> bool:
-        """Wait for ``+``; False if the server answered otherwise (tagged, BAD or BYE)."""
-        while True:
-            frame = self._read_frame(deadline, "a continuation (or a refusal)")
-            line = frame.first_line
-            if line.startswith(b"+"):
-                self._check(frame)
-                return True
-            self._dispatch(frame)
-            tagged = not line.startswith(b"* ")  # ours, or one the input made up
-            if tagged or line[2:5] in (b"BAD", b"BYE"):
-                result.answered = True
-                return False
+        """Wait for ``+``; False if the server answered otherwise (tagged, BYE).
 
-    def _saw_bye(self) -> bool:
+        An untagged BAD may be about an earlier line of the input (a bare LF before the
+        command): the ``+`` can still follow, so it is awaited a little longer.
+        """
+        try:
+            while True:
+                frame = self._read_frame(deadline, "a continuation (or a refusal)")
+                line = frame.first_line
+                if line.startswith(b"+"):
+                    self._check(frame)
+                    return True
+                self._dispatch(frame)
+                if not line.startswith(b"* ") or line[2:5] == b"BYE":  # tagged, or the end
+                    result.answered = True
+                    return False
+                if line[2:5] == b"BAD":
+                    result.answered = True
+                    deadline = min(deadline, time.monotonic() + ANSWER_WAIT)
+        except ImapTimeout:
+            if result.answered:
+                return False  # refused with an untagged BAD, and nothing more
+            raise
+
+    def saw_bye(self) -> bool:
+        """Whether the server announced the end of the session with BYE."""
         return any(u.kind == "BYE" for u in self.unsolicited) or any(
             e.direction == "S" and b"* BYE" in e.data[:8] for e in self.transcript.entries
         )

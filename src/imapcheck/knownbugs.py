@@ -4,18 +4,21 @@ A fuzzer that meets a known bug counts it instead of failing, and goes on lookin
 ones; the bug stays visible through its plain reproduction in ``fuzz/test_found.py`` (which
 fails where the bug is present, and belongs in that server's baseline). Each bug says which
 server it was seen on (matched against the greeting) and what it explains: a SEARCH result,
-a non-grammatical response line, or the outcome of a command.
+a non-grammatical response line, the outcome of a command, or a crash.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from imapcheck.syntax.generate import Generated
 from imapcheck.wire.encode import Literal
 
-RANGES = ("LARGER", "SMALLER", "BEFORE", "SINCE", "ON")
+# search keys Dovecot's simplifier merges with their like: sizes, dates, flags, keywords
+MERGED = ("LARGER", "SMALLER", "BEFORE", "SINCE", "ON", "FLAG", "KEYWORD")
+_UNSET = {"UNSEEN", "UNANSWERED", "UNFLAGGED", "UNDELETED", "UNDRAFT"}
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class KnownBug:
     search: Callable[[list[tuple]], bool] | None = None  # a search program it gets wrong
     response: Callable[[str], bool] | None = None  # a response line it makes non-grammatical
     rejected: Callable[[Generated, str], bool] | None = None  # (command, status) it disturbs
+    crash: Callable[[Generated], bool] | None = None  # a command it makes the server die on
 
 
 def _push_not(key: tuple, negated: bool = False) -> tuple:
@@ -42,12 +46,21 @@ def _push_not(key: tuple, negated: bool = False) -> tuple:
     return ("NOT", key) if negated else key
 
 
+def _leaf(key: tuple, negated: bool) -> tuple[str, bool]:
+    """(kind, negated) of a search key: UNSEEN is a negated flag, UNKEYWORD a negated keyword."""
+    if key[0] == "FLAG":
+        return "FLAG", negated != (key[1] in _UNSET)
+    if key[0] in ("KEYWORD", "UNKEYWORD"):
+        return "KEYWORD", negated != (key[0] == "UNKEYWORD")
+    return key[0], negated
+
+
 def _merged_negated(key: tuple) -> bool:
-    """A group holding two range keys of one kind, at least one of them negated."""
+    """A group holding two keys of one mergeable kind, at least one of them negated."""
     if key[0] not in ("OR", "AND"):
         return False
-    leaves = [(k[1][0], True) if k[0] == "NOT" else (k[0], False) for k in key[1:]]
-    for kind in RANGES:
+    leaves = [_leaf(k[1], True) if k[0] == "NOT" else _leaf(k, False) for k in key[1:]]
+    for kind in MERGED:
         same = [negated for name, negated in leaves if name == kind]
         if len(same) > 1 and any(same):
             return True
@@ -55,9 +68,10 @@ def _merged_negated(key: tuple) -> bool:
 
 
 def negated_range_merge(program: list[tuple]) -> bool:
-    """Dovecot 2.3.19: its search simplifier merges size and date keys of one kind and gets
-    the bound wrong when a NOT is involved (``NOT OR LARGER 192 LARGER 768`` acts as ``NOT
-    LARGER 768``; ``NOT BEFORE d1 NOT BEFORE d2`` as ``NOT BEFORE d1``)."""
+    """Dovecot 2.3.19: its search simplifier merges keys of one kind (sizes, dates, flags) and
+    gets it wrong when a NOT is involved: ``NOT OR LARGER 192 LARGER 768`` acts as ``NOT
+    LARGER 768``, ``NOT BEFORE d1 NOT BEFORE d2`` as ``NOT BEFORE d1``, ``OR UNANSWERED
+    UNSEEN`` as ``NOT OR ANSWERED SEEN``."""
     return _merged_negated(_push_not(("AND", *program)))
 
 
@@ -67,12 +81,27 @@ def has_non_sync_literal(command: Generated, status: str) -> bool:
     return status == "BAD" and any(isinstance(p, Literal) and p.non_sync for p in command.pieces)
 
 
+def copy_star_then_beyond(command: Generated) -> bool:
+    """Dovecot 2.3.19: COPY or MOVE of a set that holds ``*`` and a number past the last
+    message (``COPY *,6 box`` or ``COPY 6,* box`` with 5 messages) panics the imap process
+    (view_lookup_uid). Matched loosely: a set with ``*`` and a comma."""
+    head = command.pieces[0] if command.pieces and isinstance(command.pieces[0], bytes) else b""
+    match = re.match(rb"(?i)(?:UID )?(?:COPY|MOVE) (\S+)", head)
+    return match is not None and b"*" in match.group(1) and b"," in match.group(1)
+
+
 KNOWN_BUGS = [
     KnownBug(
         "dovecot",
-        "SEARCH: NOT with merged size or date keys",
-        "test_found.py::test_negated_range_keys",
+        "SEARCH: NOT with merged size, date or flag keys",
+        "test_found.py::test_negated_range_keys, test_negated_flag_keys",
         search=negated_range_merge,
+    ),
+    KnownBug(
+        "dovecot",
+        "COPY/MOVE *,n past the last message: imap process panics",
+        "test_found.py::test_copy_star_then_beyond_the_end",
+        crash=copy_star_then_beyond,
     ),
     KnownBug(
         "dovecot",

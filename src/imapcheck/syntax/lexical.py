@@ -17,7 +17,11 @@ _TOKEN = re.compile(
     rb'(?P<SP> )|(?P<LP>\()|(?P<RP>\))|(?P<Q>"(?:[^"\\]|\\.)*")|(?P<W>[^ ()"]+)|(?P<BAD>")'
 )
 _KINDS = {"SP": "SP", "LP": "(", "RP": ")", "Q": "Q", "W": "W"}
-_TAG = re.compile(rb"[\x21\x23\x24\x26\x27\x2c-\x5b\x5d-\x7a\x7c\x7e]+\Z")
+# RFC 3501 §9: ATOM-CHAR is any CHAR except atom-specials: ( ) { SP CTL % * " \ ]
+# ("}" is an ATOM-CHAR); a tag is 1*<any ASTRING-CHAR except "+">, ASTRING-CHAR adding "]"
+ATOM_CHARS = rb"\x21\x23\x24\x26\x27\x2b-\x5b\x5e-\x7a\x7c-\x7e"
+TAG_CHARS = rb"\x21\x23\x24\x26\x27\x2c-\x5b\x5d-\x7a\x7c-\x7e"
+_TAG = re.compile(rb"[" + TAG_CHARS + rb"]+\Z")
 _LABEL = re.compile(rb"[A-Za-z_.-][A-Za-z0-9_.:-]*\Z")  # RFC 4466 §3 tagged-ext-label
 _NUMBER = re.compile(rb"[0-9]+\Z")
 _SEQUENCE = re.compile(rb"[0-9*$]+(?::[0-9*]+)?(?:,[0-9*]+(?::[0-9*]+)?)+\Z")

@@ -16,7 +16,7 @@ from imapcheck.syntax import citations, grammar, lexical
 from imapcheck.syntax.rules import KNOWN_CODE_NAMES
 
 _HEAD = re.compile(rb"(?:[^ \r\n]+ (?:OK|NO|BAD|BYE|PREAUTH)|\+) ", re.IGNORECASE)
-_ATOM = re.compile(rb"[\x21\x23\x24\x26\x27\x2b-\x5b\x5e-\x7a\x7c\x7e]+")
+_ATOM = re.compile(rb"[" + lexical.ATOM_CHARS + rb"]+")
 _CODE_ARGS = re.compile(rb"[\x01-\x09\x0b\x0c\x0e-\x5c\x5e-\x7f]+\Z")  # TEXT-CHAR except "]"
 _TEXT = re.compile(rb"[\x01-\x09\x0b\x0c\x0e-\x7f]*\Z")
 _CAPABILITY = re.compile(rb"CAPABILITY((?: [^ \]\r\n]+)*)", re.IGNORECASE)

@@ -16,7 +16,7 @@ Generated(rule='fetch', pieces=(b'FETCH 2:* (FLAGS BODY.PEEK[1.TEXT]<0.7>)',))
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -312,10 +312,6 @@ def command_alternatives(state: str) -> list[tuple[str, str, Any]]:
     return found
 
 
-def _labelled(name: str) -> Callable[[Pieces], Generated]:
-    return lambda pieces: Generated(name, pieces)
-
-
 def commands(
     ctx: CommandContext, state: str, *, exclude: Sequence[str] = (), only: Sequence[str] = ()
 ) -> st.SearchStrategy[Generated]:
@@ -333,7 +329,8 @@ def commands(
             continue
         if not supported(ctx, name):
             continue
-        chosen.append(strategies.node(node, parent).map(_labelled(name)))
+        # builds(): a failing example then reads Generated(rule='fetch', pieces=(...))
+        chosen.append(st.builds(Generated, st.just(name), strategies.node(node, parent)))
     if not chosen:
         raise ValueError(f"no command left to generate in state {state!r}")
     return st.one_of(chosen)
