@@ -180,15 +180,6 @@ def subscribed(imap):
                 imap.command("UNSUBSCRIBE", mb(name))
 
 
-@pytest.fixture
-def box(imap, sandbox, request):
-    name = sandbox.create(imap, request.node.name)
-    yield name
-    if imap.connected:
-        with contextlib.suppress(ImapcheckError, OSError):
-            sandbox.remove(imap, name)
-
-
 def subscribe(session, subscribed: list[str], name: str) -> None:
     subscribed.append(name)
     reply = session.command("SUBSCRIBE", mb(name))

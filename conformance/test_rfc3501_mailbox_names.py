@@ -44,15 +44,6 @@ def listed_names(session, pattern: bytes) -> list[str]:
     return [as_text(u.tokens[2]) or "" for u in reply.of("LIST")]
 
 
-@pytest.fixture
-def box(imap, sandbox, request):
-    name = sandbox.create(imap, request.node.name)
-    yield name
-    if imap.connected:
-        with contextlib.suppress(ImapcheckError, OSError):
-            sandbox.remove(imap, name)
-
-
 # -- INBOX ----------------------------------------------------------------------------------------
 
 

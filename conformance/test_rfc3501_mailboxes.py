@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
 
-from imapcheck.errors import ImapcheckError
 from imapcheck.wire.encode import Literal, astring
 from imapcheck.wire.tokens import as_text
 from imapcheck.wire.utf7 import encode_mailbox
@@ -50,16 +47,6 @@ def delim(server_info) -> str:
     if not server_info.delimiter:
         pytest.skip("the server has no hierarchy (NIL delimiter)")
     return server_info.delimiter
-
-
-@pytest.fixture
-def box(imap, sandbox, request):
-    """A fresh mailbox created by the test's own session, removed with its children after."""
-    name = sandbox.create(imap, request.node.name)
-    yield name
-    if imap.connected:
-        with contextlib.suppress(ImapcheckError, OSError):
-            sandbox.remove(imap, name)
 
 
 # -- CREATE -------------------------------------------------------------------------------------

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 
 import pytest
 
-from imapcheck.errors import ImapcheckError
 from imapcheck.wire.encode import Literal, astring
 from imapcheck.wire.utf7 import encode_mailbox
 
@@ -55,15 +53,6 @@ def apply_expunges(uids: list[int], reply) -> list[int]:
             )
             removed.append(uids.pop(seq - 1))
     return removed
-
-
-@pytest.fixture
-def box(imap, sandbox, request):
-    name = sandbox.create(imap, request.node.name)
-    yield name
-    if imap.connected:
-        with contextlib.suppress(ImapcheckError, OSError):
-            sandbox.remove(imap, name)
 
 
 @pytest.mark.rfc("3501", "2.3.1.1", "MUST")

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
 
-from imapcheck.errors import ImapcheckError
 from imapcheck.wire.encode import Literal, astring
 from imapcheck.wire.utf7 import encode_mailbox
 
@@ -40,15 +37,6 @@ def status_recent(session, name: str) -> int:
     reply = session.command("STATUS", mb(name), b"(RECENT)")
     assert reply.ok, f"STATUS failed: {reply.summary()}"
     return int(str(reply.of("STATUS")[0].items["RECENT"]))
-
-
-@pytest.fixture
-def box(imap, sandbox, request):
-    name = sandbox.create(imap, request.node.name)
-    yield name
-    if imap.connected:
-        with contextlib.suppress(ImapcheckError, OSError):
-            sandbox.remove(imap, name)
 
 
 @pytest.mark.rfc("3501", "6.3.11", "MUST")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
 
 from imapcheck.errors import ImapcheckError
@@ -70,15 +68,6 @@ def seeded(target, sandbox):
         pass
     finally:
         session.logout()
-
-
-@pytest.fixture
-def box(imap, sandbox, request):
-    name = sandbox.create(imap, request.node.name)
-    yield name
-    if imap.connected:
-        with contextlib.suppress(ImapcheckError, OSError):
-            sandbox.remove(imap, name)
 
 
 @pytest.mark.rfc("3501", "6.3.10", "MUST")
