@@ -41,6 +41,13 @@ def selected(open_session, box_pair):
     return session, message
 
 
+def search_hits(session, program: bytes) -> list:
+    """The message numbers SEARCH ``program`` finds (the command must succeed)."""
+    reply = session.command("SEARCH", program)
+    assert reply.ok, reply.summary()
+    return [t for u in reply.of("SEARCH") for t in u.tokens]
+
+
 @pytest.mark.rfc("3501", "6.4.4", "MUST")
 @pytest.mark.parametrize(
     "program, hit", RANGE_PROGRAMS, ids=[p.decode() for p, _ in RANGE_PROGRAMS]
@@ -48,9 +55,7 @@ def selected(open_session, box_pair):
 def test_negated_range_keys(program, hit, selected):
     """Found by the model: size and date keys of one kind combined under NOT."""
     session, message = selected
-    reply = session.command("SEARCH", program)
-    assert reply.ok, reply.summary()
-    found = [t for u in reply.of("SEARCH") for t in u.tokens]
+    found = search_hits(session, program)
     assert bool(found) == hit, (
         f"RFC 3501 §6.4.4: the message has {len(message)} octets and the internal date "
         f"1-Mar-2021, so SEARCH {program.decode()} "
@@ -76,9 +81,7 @@ def test_negated_flag_keys(program, hit, open_session, box_pair):
     message = fm.MESSAGES[0]
     assert session.command("APPEND", mb(box_pair[0]), b"(\\Seen)", Literal(message)).ok
     session.select(box_pair[0])
-    reply = session.command("SEARCH", program)
-    assert reply.ok, reply.summary()
-    found = [t for u in reply.of("SEARCH") for t in u.tokens]
+    found = search_hits(session, program)
     assert bool(found) == hit, (
         f"RFC 3501 §6.4.4: the message is flagged \\Seen only, so SEARCH {program.decode()} "
         f"{'must' if hit else 'must not'} find it; the server answered {found}"
