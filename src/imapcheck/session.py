@@ -12,9 +12,6 @@ in syntax/; what fails is collected in ``violations`` (the test decides what to 
 from __future__ import annotations
 
 import base64
-import contextlib
-import socket
-import ssl
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -29,7 +26,7 @@ from imapcheck.errors import (
     ProtocolError,
 )
 from imapcheck.target import Credentials, Target
-from imapcheck.transcript import Transcript
+from imapcheck.transport import Transport
 from imapcheck.wire.encode import Arg, astring, render_command
 from imapcheck.wire.reader import Frame, ResponseReader
 from imapcheck.wire.response import Reply, Untagged, parse_tagged, parse_untagged
@@ -53,7 +50,7 @@ class Violation:
         return f"{self.reason}\n  S: {self.line}"
 
 
-class Session:
+class Session(Transport):
     """One connection. Not thread-safe; one test or one load user owns it."""
 
     _count = 0
@@ -68,27 +65,23 @@ class Session:
         reader: ResponseReader | None = None,
     ) -> None:
         Session._count += 1
-        self.target = target
-        self.timeout = target.timeout if timeout is None else timeout
-        self.name = name or f"s{Session._count}"
-        self.transcript = Transcript(self.name)
+        super().__init__(
+            target,
+            name or f"s{Session._count}",
+            target.timeout if timeout is None else timeout,
+            reader,
+        )
         for secret in target.secrets():
             self.add_secret(secret)
         self.validate = validate
-        self.reader = reader or ResponseReader()
         self.violations: list[Violation] = []
         self.violations_dropped = 0
         self._stray_completions = 0
         self._last_stray = ""
-        self._timed_out = False  # the last wait ended in a timeout: the session is not trusted
         self.capabilities: set[str] = set()
         self.greeting: Untagged | None = None
         self.state = "disconnected"
-        self.tls_active = False
         self.selected: str | None = None
-        self.bytes_in = 0
-        self.bytes_out = 0
-        self._sock: socket.socket | None = None
         self._tag_counter = 0
         self._pending: dict[str, str] = {}
         self._done: dict[str, Reply] = {}
@@ -97,8 +90,6 @@ class Session:
         self._continuations: list[Frame] = []
         self.unsolicited: list[Untagged] = []  # untagged data seen outside any command
         self._idle_tag: str | None = None
-        self._compress: Callable[[bytes], bytes] | None = None  # see install_transform
-        self._decompress: Callable[[bytes], bytes] | None = None
 
     # -- connection -------------------------------------------------------------------------
 
@@ -106,22 +97,7 @@ class Session:
         """Open the connection and read the greeting. ``tls`` overrides the target's mode."""
         mode = tls or self.target.tls_mode
         where = self.target.address
-        self.transcript.note(f"connect {where} ({mode})")
-        try:
-            sock = socket.create_connection((self.target.host, self.target.port), self.timeout)
-        except socket.gaierror as exc:
-            raise ConnectError(f"cannot resolve {self.target.host!r}: {exc.strerror}") from None
-        except TimeoutError:
-            raise ConnectError(
-                f"cannot connect to {where}: no answer in {self.timeout:g}s"
-            ) from None
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            raise ConnectError(f"cannot connect to {where}: {reason.lower()}") from None
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._sock = sock
-        if mode == "implicit":
-            self._start_tls()
+        self._open(mode)
         self.state = "greeting"
         frame = self._read_frame(time.monotonic() + self.timeout, "the greeting")
         self._check(frame, greeting=True)
@@ -136,25 +112,6 @@ class Session:
         if (mode == "auto" and "STARTTLS" in self.capabilities) or mode == "starttls":
             self.starttls()
         return greeting
-
-    def _start_tls(self) -> None:
-        assert self._sock is not None
-        try:
-            self._sock = self.target.ssl_context().wrap_socket(
-                self._sock, server_hostname=self.target.host
-            )
-        except ssl.SSLCertVerificationError as exc:
-            self.close()
-            raise ConnectError(
-                f"TLS certificate of {self.target.address} not trusted: {exc.verify_message} "
-                "(use --ca-file, or --insecure to continue anyway)"
-            ) from None
-        except (ssl.SSLError, OSError) as exc:
-            self.close()
-            raise ConnectError(f"TLS handshake with {self.target.address} failed: {exc}") from None
-        self.tls_active = True
-        version = self._sock.version() if isinstance(self._sock, ssl.SSLSocket) else "?"
-        self.transcript.note(f"TLS established: {version}")
 
     def starttls(self) -> Reply:
         """STARTTLS, the handshake, then CAPABILITY again (RFC 3501 §6.2.1)."""
@@ -175,47 +132,11 @@ class Session:
         self.capability()
         return reply
 
-    def install_transform(
-        self, compress: Callable[[bytes], bytes], decompress: Callable[[bytes], bytes]
-    ) -> None:
-        """Pass every byte sent from now on through ``compress`` and every byte received through
-        ``decompress``: a layer such as COMPRESS=DEFLATE (RFC 4978 §3), below IMAP, above TLS.
-
-        Call it once the command that starts the layer has completed; input already buffered
-        beyond that completion belongs to the new layer and is decoded too. The transcript keeps
-        showing the IMAP bytes; ``bytes_in`` and ``bytes_out`` count what crossed the wire.
-        """
-        self._compress, self._decompress = compress, decompress
-        self.transcript.note("transform installed: bytes are encoded from here on")
-        leftover = self.reader.take_pending()
-        if leftover:
-            self.reader.feed(self._decode(leftover))
-
-    def _decode(self, data: bytes) -> bytes:
-        assert self._decompress is not None
-        try:
-            return self._decompress(data)
-        except Exception as exc:  # the caller's transform: any failure means undecodable input
-            self.close()
-            raise ProtocolError(
-                f"{self.target.address} sent data the installed transform cannot decode: {exc}"
-            ) from None
-
     def close(self) -> None:
         """Close the socket and drop what was buffered for commands that cannot complete now."""
-        if self._sock is not None:
-            with contextlib.suppress(OSError):
-                self._sock.close()
-            self._sock = None
+        super().close()
         self.state = "disconnected"
         self._untagged, self._continuations, self._untagged_bytes = [], [], 0
-        old = self.reader
-        self.reader = ResponseReader(old.max_line, old.max_literal, old.max_frame)
-        self._compress = self._decompress = None  # a layer lives as long as its connection
-
-    @property
-    def connected(self) -> bool:
-        return self._sock is not None
 
     def __enter__(self) -> Session:
         return self
@@ -418,22 +339,6 @@ class Session:
         first = self.transcript.redact(segments[0]).decode("utf-8", "replace").rstrip("\r\n")
         return first if len(first) < 200 else f"{first[:200]}..."
 
-    def _send(self, data: bytes) -> None:
-        if self._sock is None:
-            raise ConnectionClosed(f"not connected to {self.target.address}")
-        self.transcript.record("C", data)
-        if self._compress is not None:
-            data = self._compress(data)
-        self._sock.settimeout(self.timeout)
-        try:
-            self._sock.sendall(data)
-        except TimeoutError:
-            raise ImapTimeout(f"{self.target.address} stopped reading (send timed out)") from None
-        except OSError as exc:
-            self.close()
-            raise ConnectionClosed(f"{self.target.address} closed the connection: {exc}") from None
-        self.bytes_out += len(data)
-
     def _await_continuation(self, tag: str, deadline: float, what: str) -> bool:
         while tag not in self._done:
             frame = self._read_frame(deadline, f"a continuation for {what!r}")
@@ -443,49 +348,6 @@ class Session:
                 return True
             self._dispatch(frame)
         return False
-
-    def _read_frame(self, deadline: float, waiting_for: str) -> Frame:
-        while True:
-            try:
-                frame = self.reader.next_frame()
-            except LimitExceeded as exc:
-                self.close()
-                raise LimitExceeded(f"{exc} (while waiting for {waiting_for})") from None
-            if frame is not None:
-                self.transcript.record("S", frame.raw)
-                return frame
-            if self._sock is None:
-                raise ConnectionClosed(f"not connected to {self.target.address}")
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self._timed_out = True
-                raise ImapTimeout(
-                    f"no response from {self.target.address} to {waiting_for} "
-                    f"within {self.timeout:g}s{self._stall_detail()}"
-                )
-            self._sock.settimeout(remaining)
-            try:
-                data = self._sock.recv(65536)
-            except TimeoutError:
-                continue
-            except ssl.SSLError as exc:
-                self.close()
-                raise ConnectionClosed(f"TLS error from {self.target.address}: {exc}") from None
-            except OSError as exc:
-                self.close()
-                raise ConnectionClosed(
-                    f"{self.target.address} closed the connection: {exc}"
-                ) from None
-            if not data:
-                tail = self.reader.pending()
-                self.close()
-                detail = f" in the middle of a response ({tail} bytes unfinished)" if tail else ""
-                raise ConnectionClosed(
-                    f"{self.target.address} closed the connection{detail} "
-                    f"while we waited for {waiting_for}"
-                )
-            self.bytes_in += len(data)
-            self.reader.feed(self._decode(data) if self._decompress is not None else data)
 
     def _dispatch(self, frame: Frame) -> None:
         self._check(frame)
@@ -562,11 +424,9 @@ class Session:
         else:
             self.violations_dropped += 1
 
-    def _stall_detail(self) -> str:
+    def _stall_notes(self) -> list[str]:
         """Why a wait timed out, beyond silence: a partial response, a flood, stray tags."""
-        notes = []
-        if self.reader.pending():
-            notes.append(f"{self.reader.pending()} bytes of an unfinished response arrived")
+        notes = super()._stall_notes()
         if self._untagged:
             notes.append(f"{len(self._untagged)} untagged responses arrived, but no completion")
         if self._stray_completions:
@@ -574,7 +434,7 @@ class Session:
                 f"{self._stray_completions} completion(s) with a tag never sent, "
                 f"last: {self._last_stray!r}"
             )
-        return f" ({'; '.join(notes)})" if notes else ""
+        return notes
 
 
 def _short(frame: Frame, limit: int = 300) -> str:
