@@ -398,3 +398,34 @@ def test_capabilities_from_before_starttls_are_discarded(loopback_server, tmp_pa
         assert session.tls_active and "AUTH=X-INJECTED" not in session.capabilities
         assert session.capabilities == {"IMAP4REV1", "LITERAL+"}
         session.login()
+
+
+def test_auto_tls_asks_for_capabilities_the_greeting_does_not_list(loopback_server, tmp_path):
+    """A greeting without [CAPABILITY] (RFC 3501 §7.1.1 makes it optional): --tls auto must
+    ask CAPABILITY and use STARTTLS when offered, rather than log in in the clear."""
+    make_self_signed_cert(tmp_path / "cert.pem", tmp_path / "key.pem")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+
+    def bare_greeting(conn: socket.socket) -> None:
+        conn.sendall(b"* OK ready\r\n")
+        tag = conn.recv(4096).split(b" ", 1)[0]
+        conn.sendall(b"* CAPABILITY IMAP4rev1 STARTTLS\r\n" + tag + b" OK done\r\n")
+        tag = conn.recv(4096).split(b" ", 1)[0]
+        conn.sendall(tag + b" OK begin TLS negotiation\r\n")
+        with context.wrap_socket(conn, server_side=True) as tls:
+            FakeImap()._serve(tls)
+
+    server = loopback_server(bare_greeting)
+    target = Target(
+        "127.0.0.1", server.port, "auto", (Credentials(USER, PASSWORD),),
+        ca_file=str(tmp_path / "cert.pem"), timeout=TIMEOUT,
+    )  # fmt: skip
+    with Session(target) as session:
+        session.connect()
+        assert session.tls_active, session.transcript.render()
+        session.login()
+    entries = session.transcript.entries
+    tls_at = next(i for i, e in enumerate(entries) if e.data.startswith(b"TLS established"))
+    login_at = next(i for i, e in enumerate(entries) if b"LOGIN" in e.data and e.direction == "C")
+    assert login_at > tls_at, "LOGIN was sent before TLS was established"

@@ -109,6 +109,8 @@ class Session(Transport):
         self.greeting = greeting
         self.state = "authenticated" if greeting.kind == "PREAUTH" else "not authenticated"
         self._note_capabilities(greeting)
+        if mode == "auto" and not self.capabilities and greeting.kind == "OK":
+            self.capability()  # the greeting need not list them (RFC 3501 §7.1.1: "MAY")
         if (mode == "auto" and "STARTTLS" in self.capabilities) or mode == "starttls":
             self.starttls()
         return greeting
