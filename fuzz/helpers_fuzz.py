@@ -71,6 +71,17 @@ def select_fixture(session: FuzzSession, name: str) -> None:
         raise ImapcheckError(f"cannot prepare the fixture mailbox {name!r}")
 
 
+def session_in(open_session, state: str, box: str, request=None) -> FuzzSession:
+    """A fresh session in ``state``: logged in unless "not authenticated", the fixture mailbox
+    ``box`` selected for "selected"; shown in the report when ``request`` is given."""
+    session = open_session(login=state != "not authenticated")
+    if request is not None:
+        attach(request, session)
+    if state == "selected":
+        select_fixture(session, box)
+    return session
+
+
 def server_up(target: Target) -> str:
     """'' if a new connection logs in, else why not."""
     session = FuzzSession(target, name="alive", validate=False)

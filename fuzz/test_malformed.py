@@ -20,8 +20,8 @@ from helpers_fuzz import (
     grammar_problems,
     mb,
     say,
-    select_fixture,
     server_up,
+    session_in,
 )
 from hypothesis import given, note
 
@@ -71,10 +71,7 @@ def test_mutated_commands(
     @fuzz.settings("malformed")
     @given(mutant=strategy)
     def example(mutant: Mutant) -> None:
-        session = open_session(login=state != "not authenticated")
-        attach(request, session)
-        if state == "selected":
-            select_fixture(session, box_pair[0])
+        session = session_in(open_session, state, box_pair[0], request)
         note(str(mutant))
         fuzz.count(name, "examples")
         fuzz.count(name, f"mutation {mutant.kind}")
@@ -162,9 +159,7 @@ NUL_QUOTED_SELECTED = [
 def test_nul_in_quoted_string(
     state, line, fuzz, fuzz_target, sandbox, box_pair, open_session, crashes, bugs
 ):
-    session = open_session(login=state != "not authenticated")
-    if state == "selected":
-        select_fixture(session, box_pair[0])
+    session = session_in(open_session, state, box_pair[0])
     root = sandbox.root.encode()
     data = b"n1 " + (line.replace(b"%(root)s", root)) + b"\r\n"
     problem = verdict(session, data, fuzz_target, crashes, bugs, counter(fuzz, "nul"))

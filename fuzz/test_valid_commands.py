@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import pytest
 from helpers_fuzz import (
-    attach,
     capabilities,
     context,
     grammar_problems,
-    select_fixture,
     server_up,
+    session_in,
 )
 from hypothesis import given, note
 
@@ -74,10 +73,7 @@ def test_generated_commands(
     @fuzz.settings("valid")
     @given(command=strategy)
     def example(command: Generated) -> None:
-        session = open_session(login=state != "not authenticated")
-        attach(request, session)
-        if state == "selected":
-            select_fixture(session, box_pair[0])
+        session = session_in(open_session, state, box_pair[0], request)
         note(f"command: {command}")
         fuzz.count(name, "examples")
         try:
