@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import socket
 import ssl
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from imapcheck.errors import ServerUnavailable
 
@@ -44,6 +47,42 @@ class RunningServer:
 
     def stop(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
+
+
+class Launchable(Protocol):
+    def log_tail(self, lines: int = 30) -> str: ...
+
+    def terminate(self) -> None: ...
+
+
+S = TypeVar("S", bound=Launchable)
+START_ATTEMPTS = 3  # a free port may be taken by someone else before the server binds it
+
+
+def start_on_free_ports(
+    label: str,
+    root: Path,
+    timeout: float,
+    build: Callable[[int, int], S],
+    run: Callable[[S, float], None],
+) -> S:
+    """Start a server on two fresh ports, trying again on others if it does not come up.
+
+    ``build(plain_port, tls_port)`` writes the configuration and returns the server;
+    ``run(server, deadline)`` starts its processes and returns once both ports greet. After
+    the last failed attempt ``root`` is removed and the error names what the log said.
+    """
+    last_error = ""
+    for _attempt in range(START_ATTEMPTS):
+        server = build(free_port(), free_port())
+        try:
+            run(server, time.monotonic() + timeout)
+            return server
+        except (TimeoutError, ServerUnavailable, OSError, subprocess.SubprocessError) as exc:
+            last_error = f"{exc}; {server.log_tail()}"
+            server.terminate()
+    shutil.rmtree(root, ignore_errors=True)
+    raise ServerUnavailable(f"{label} did not start: {last_error}")
 
 
 def die_with_parent() -> None:

@@ -38,7 +38,12 @@ from pathlib import Path
 
 from imapcheck.errors import ServerUnavailable
 from imapcheck.servers import packages
-from imapcheck.servers.common import Account, free_port, make_self_signed_cert, wait_for_greeting
+from imapcheck.servers.common import (
+    Account,
+    make_self_signed_cert,
+    start_on_free_ports,
+    wait_for_greeting,
+)
 
 BUNDLE = packages.Bundle("courier", ("courier-imap", "courier-base", "courier-authlib"))
 INSTALL_HINT = (
@@ -244,10 +249,10 @@ def start(
     tcpd = tree / "usr/sbin/couriertcpd"
     imapd = [str(root / "bin/imaplogin"), str(tree / "usr/bin/imapd"), "Maildir"]
     version = packages.upstream_version(BUNDLE, "courier-imap")
-    last_error = ""
-    for _attempt in range(3):
-        plain_port, tls_port = free_port(), free_port()
-        server = CourierServer(
+
+    def build(plain_port: int, tls_port: int) -> CourierServer:
+        (root / SOCKET).unlink(missing_ok=True)  # left by a failed attempt
+        return CourierServer(
             name="courier",
             host="127.0.0.1",
             plain_port=plain_port,
@@ -257,25 +262,20 @@ def start(
             log_path=root / "courier.log",
             version=version,
         )
-        deadline = time.monotonic() + timeout
+
+    def run(server: CourierServer, deadline: float) -> None:
         argv = [sys.executable, "-m", "imapcheck.servers.courier", "authdaemon", str(root)]
         tcp = [str(tcpd), "-address=127.0.0.1", "-nodnslookup", "-noidentlookup"]
         tcp += ["-maxprocs=2000", "-maxperip=2000", f"-stderr={server.log_path}"]
-        try:
-            auth = server.spawn(argv, {**os.environ, "PYTHONUNBUFFERED": "1"}, as_user=False)
-            _wait_for_socket(root / SOCKET, deadline, auth)
-            plain = server.spawn([*tcp, str(plain_port), *imapd], env, log=server.log_path)
-            tls = [str(tls_port), env["COURIERTLS"], "-server", "-tcpd", *imapd]
-            secure = server.spawn([*tcp, *tls], {**env, "IMAP_TLS": "1"}, log=server.log_path)
-            wait_for_greeting(server.host, plain_port, deadline, plain)
-            wait_for_greeting(server.host, tls_port, deadline, secure, tls=True)
-            return server
-        except (TimeoutError, ServerUnavailable, OSError, subprocess.SubprocessError) as exc:
-            last_error = f"{exc}; {server.log_tail()}"
-            server.terminate()
-            (root / SOCKET).unlink(missing_ok=True)
-    shutil.rmtree(root, ignore_errors=True)
-    raise ServerUnavailable(f"Courier did not start: {last_error}")
+        auth = server.spawn(argv, {**os.environ, "PYTHONUNBUFFERED": "1"}, as_user=False)
+        _wait_for_socket(root / SOCKET, deadline, auth)
+        plain = server.spawn([*tcp, str(server.plain_port), *imapd], env, log=server.log_path)
+        tls = [str(server.tls_port), env["COURIERTLS"], "-server", "-tcpd", *imapd]
+        secure = server.spawn([*tcp, *tls], {**env, "IMAP_TLS": "1"}, log=server.log_path)
+        wait_for_greeting(server.host, server.plain_port, deadline, plain)
+        wait_for_greeting(server.host, server.tls_port, deadline, secure, tls=True)
+
+    return start_on_free_ports("Courier", root, timeout, build, run)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,12 +22,16 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 from imapcheck.errors import ServerUnavailable
 from imapcheck.servers import packages
-from imapcheck.servers.common import Account, free_port, make_self_signed_cert, wait_for_greeting
+from imapcheck.servers.common import (
+    Account,
+    make_self_signed_cert,
+    start_on_free_ports,
+    wait_for_greeting,
+)
 
 BUNDLE = packages.Bundle("cyrus", ("cyrus-common", "cyrus-imapd", "sasl2-bin"))
 INSTALL_HINT = (
@@ -145,13 +149,12 @@ def start(*, users: int = 2, user_prefix: str = "imapcheck", timeout: float = 30
         "LD_LIBRARY_PATH": packages.library_path(tree),
     }
     version = packages.upstream_version(BUNDLE, "cyrus-imapd")
-    last_error = ""
-    for _attempt in range(3):
-        plain_port, tls_port = free_port(), free_port()
-        config, pidfile = root / "imapd.conf", str(root / "run/master.pid")
+    config, pidfile = root / "imapd.conf", str(root / "run/master.pid")
+
+    def build(plain_port: int, tls_port: int) -> CyrusServer:
         config.write_text(_imapd_conf(root, user))
         (root / "cyrus.conf").write_text(_cyrus_conf(tree, config, plain_port, tls_port))
-        server = CyrusServer(
+        return CyrusServer(
             name="cyrus",
             host="127.0.0.1",
             plain_port=plain_port,
@@ -161,15 +164,11 @@ def start(*, users: int = 2, user_prefix: str = "imapcheck", timeout: float = 30
             log_path=root / "master.log",
             version=version,
         )
-        deadline = time.monotonic() + timeout
-        try:
-            argv = [str(master), "-D", "-C", str(config), "-M", str(root / "cyrus.conf")]
-            process = server.spawn([*argv, "-p", pidfile], env, log=server.log_path)
-            wait_for_greeting(server.host, plain_port, deadline, process)
-            wait_for_greeting(server.host, tls_port, deadline, process, tls=True)
-            return server
-        except (TimeoutError, ServerUnavailable, OSError, subprocess.SubprocessError) as exc:
-            last_error = f"{exc}; {server.log_tail()}"
-            server.terminate()
-    shutil.rmtree(root, ignore_errors=True)
-    raise ServerUnavailable(f"Cyrus did not start: {last_error}")
+
+    def run(server: CyrusServer, deadline: float) -> None:
+        argv = [str(master), "-D", "-C", str(config), "-M", str(root / "cyrus.conf")]
+        process = server.spawn([*argv, "-p", pidfile], env, log=server.log_path)
+        wait_for_greeting(server.host, server.plain_port, deadline, process)
+        wait_for_greeting(server.host, server.tls_port, deadline, process, tls=True)
+
+    return start_on_free_ports("Cyrus", root, timeout, build, run)

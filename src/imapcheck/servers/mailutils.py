@@ -24,12 +24,16 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 from imapcheck.errors import ServerUnavailable
 from imapcheck.servers import packages
-from imapcheck.servers.common import Account, free_port, make_self_signed_cert, wait_for_greeting
+from imapcheck.servers.common import (
+    Account,
+    make_self_signed_cert,
+    start_on_free_ports,
+    wait_for_greeting,
+)
 
 BUNDLE = packages.Bundle(
     "mailutils",
@@ -151,12 +155,11 @@ def start(
         "HOME": str(root),
     }
     version = packages.upstream_version(BUNDLE, "mailutils-imap4d")
-    last_error = ""
-    for _attempt in range(3):
-        plain_port, tls_port = free_port(), free_port()
-        config = root / "imap4d.conf"
+    config = root / "imap4d.conf"
+
+    def build(plain_port: int, tls_port: int) -> MailutilsServer:
         config.write_text(_config(root, plain_port, tls_port))
-        server = MailutilsServer(
+        return MailutilsServer(
             name="mailutils",
             host="127.0.0.1",
             plain_port=plain_port,
@@ -166,15 +169,10 @@ def start(
             log_path=root / "imap4d.log",
             version=version,
         )
-        deadline = time.monotonic() + timeout
-        try:
-            argv = [str(binary), f"--config-file={config}"]
-            process = server.spawn(argv, env, log=server.log_path)
-            wait_for_greeting(server.host, plain_port, deadline, process)
-            wait_for_greeting(server.host, tls_port, deadline, process, tls=True)
-            return server
-        except (TimeoutError, ServerUnavailable, OSError, subprocess.SubprocessError) as exc:
-            last_error = f"{exc}; {server.log_tail()}"
-            server.terminate()
-    shutil.rmtree(root, ignore_errors=True)
-    raise ServerUnavailable(f"Mailutils imap4d did not start: {last_error}")
+
+    def run(server: MailutilsServer, deadline: float) -> None:
+        process = server.spawn([str(binary), f"--config-file={config}"], env, log=server.log_path)
+        wait_for_greeting(server.host, server.plain_port, deadline, process)
+        wait_for_greeting(server.host, server.tls_port, deadline, process, tls=True)
+
+    return start_on_free_ports("Mailutils imap4d", root, timeout, build, run)
