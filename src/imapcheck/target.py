@@ -64,6 +64,16 @@ def parse_server(text: str) -> tuple[str, int | None]:
     return host, port
 
 
+def client_ssl_context(ca_file: str | None, insecure: bool) -> ssl.SSLContext:
+    """The TLS client context: the system's trust store (or ``ca_file``) and hostname check,
+    both off with ``insecure``."""
+    context = ssl.create_default_context(cafile=ca_file)
+    if insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
 @dataclass(frozen=True)
 class Target:
     """A server to test and the accounts to test it with."""
@@ -105,11 +115,7 @@ class Target:
         return [a.password for a in self.accounts if a.password]
 
     def ssl_context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context(cafile=self.ca_file)
-        if self.insecure:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        return context
+        return client_ssl_context(self.ca_file, self.insecure)
 
     def with_port(self, port: int, tls: str) -> Target:
         return replace(self, port=port, tls=tls)

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from imapcheck.target import parse_server
+from imapcheck.target import client_ssl_context, parse_server
 
 # name, response time (ms), bytes received, bytes sent, exception or None
 RequestHook = Callable[[str, float, int, int, "LoadError | None"], None]
@@ -80,11 +80,7 @@ class Endpoint:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
     def ssl_context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context(cafile=self.ca_file)
-        if self.insecure:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        return context
+        return client_ssl_context(self.ca_file, self.insecure)
 
 
 @dataclass
