@@ -201,19 +201,5 @@ def open_session(
 @pytest.fixture
 def box_pair(target: Target, sandbox: Sandbox, request: pytest.FixtureRequest) -> Iterator[tuple]:
     """Two fresh mailboxes under the run prefix, removed after the test."""
-    session = FuzzSession(target, name="setup", validate=False)
-    session.connect()
-    session.login()
-    names = (sandbox.create(session, "fuzz-a"), sandbox.create(session, "fuzz-b"))
-    session.logout()
-    yield names
-    cleanup = FuzzSession(target, name="teardown", validate=False)
-    try:
-        cleanup.connect()
-        cleanup.login()
-        for name in names:
-            sandbox.remove(cleanup, name)
-    except ImapcheckError:
-        pass  # the run's clean-up of the whole prefix tries again
-    finally:
-        cleanup.logout()
+    with sandbox.fresh(target, "fuzz-a", "fuzz-b", session_class=FuzzSession) as names:
+        yield names

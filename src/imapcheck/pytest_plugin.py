@@ -241,23 +241,8 @@ def client(
 @pytest.fixture
 def mailbox(request: pytest.FixtureRequest, target: Target, sandbox: Sandbox) -> Iterator[str]:
     """A fresh empty mailbox under the run prefix, removed after the test even when it fails."""
-    session = Session(target, name="setup", validate=False)
-    session.connect()
-    session.login()
-    try:
-        name = sandbox.create(session, request.node.name)
-    finally:
-        session.logout()
-    yield name
-    cleanup = Session(target, name="teardown", validate=False)
-    try:
-        cleanup.connect()
-        cleanup.login()
-        sandbox.remove(cleanup, name)
-    except ImapcheckError:
-        pass  # the session-end clean-up of the whole prefix tries again
-    finally:
-        cleanup.logout()
+    with sandbox.fresh(target, request.node.name) as (name,):
+        yield name
 
 
 # -- markers and reporting ------------------------------------------------------------------

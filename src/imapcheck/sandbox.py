@@ -6,12 +6,15 @@ outside it is ever changed. :func:`leftovers` and :func:`remove_tree` serve ``im
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from imapcheck.errors import ImapcheckError
 from imapcheck.session import Session
+from imapcheck.target import Target
 from imapcheck.wire.encode import astring
 from imapcheck.wire.tokens import as_text
 from imapcheck.wire.utf7 import decode_mailbox, encode_mailbox
@@ -95,6 +98,32 @@ class Sandbox:
     def remove(self, session: Session, name: str) -> None:
         """Delete ``name`` and everything below it (only inside the run prefix)."""
         remove_tree(session, name, self.info.delimiter, must_start_with=self.root)
+
+    @contextlib.contextmanager
+    def fresh(
+        self, target: Target, *hints: str, session_class: Callable[..., Session] = Session
+    ) -> Iterator[tuple[str, ...]]:
+        """Fresh mailboxes (one per hint), made by a set-up session of their own and removed
+        afterwards even when the test failed; a failed removal is left to :meth:`remove_all`
+        at the end of the run."""
+        session = session_class(target, name="setup", validate=False)
+        session.connect()
+        session.login()
+        try:
+            names = tuple(self.create(session, hint) for hint in hints)
+        finally:
+            session.logout()
+        yield names
+        cleanup = session_class(target, name="teardown", validate=False)
+        try:
+            cleanup.connect()
+            cleanup.login()
+            for name in names:
+                self.remove(cleanup, name)
+        except ImapcheckError:
+            pass
+        finally:
+            cleanup.logout()
 
     def remove_all(self, session: Session) -> list[str]:
         """Remove the whole run prefix; returns what could not be removed."""
