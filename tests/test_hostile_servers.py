@@ -375,24 +375,32 @@ def test_connection_reset_mid_handshake_is_a_connect_error(loopback_server):
         session.connect()
 
 
-def test_capabilities_from_before_starttls_are_discarded(loopback_server, tmp_path):
-    """A man in the middle may add capabilities before STARTTLS: none of them may survive."""
+def _starttls_server(loopback_server, tmp_path, tls: str, *, before: list[bytes]):
+    """A server that answers each line in ``before`` in turn (``TAG`` stands for the
+    command's tag), then STARTTLS, then speaks FakeImap inside TLS. Returns its Target."""
     make_self_signed_cert(tmp_path / "cert.pem", tmp_path / "key.pem")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
 
-    def starttls_server(conn: socket.socket) -> None:
-        conn.sendall(b"* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=X-INJECTED] ready\r\n")
-        tag = conn.recv(4096).split(b" ", 1)[0]
-        conn.sendall(tag + b" OK begin TLS negotiation\r\n")
-        with context.wrap_socket(conn, server_side=True) as tls:
-            FakeImap()._serve(tls)
+    def serve(conn: socket.socket) -> None:
+        conn.sendall(before[0])
+        for answer in [*before[1:], b"TAG OK begin TLS negotiation\r\n"]:
+            tag = conn.recv(4096).split(b" ", 1)[0]
+            conn.sendall(answer.replace(b"TAG", tag))
+        with context.wrap_socket(conn, server_side=True) as secured:
+            FakeImap()._serve(secured)
 
-    server = loopback_server(starttls_server)
-    target = Target(
-        "127.0.0.1", server.port, "starttls", (Credentials(USER, PASSWORD),),
+    server = loopback_server(serve)
+    return Target(
+        "127.0.0.1", server.port, tls, (Credentials(USER, PASSWORD),),
         ca_file=str(tmp_path / "cert.pem"), timeout=TIMEOUT,
     )  # fmt: skip
+
+
+def test_capabilities_from_before_starttls_are_discarded(loopback_server, tmp_path):
+    """A man in the middle may add capabilities before STARTTLS: none of them may survive."""
+    greeting = b"* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=X-INJECTED] ready\r\n"
+    target = _starttls_server(loopback_server, tmp_path, "starttls", before=[greeting])
     with Session(target) as session:
         session.connect()
         assert session.tls_active and "AUTH=X-INJECTED" not in session.capabilities
@@ -403,24 +411,10 @@ def test_capabilities_from_before_starttls_are_discarded(loopback_server, tmp_pa
 def test_auto_tls_asks_for_capabilities_the_greeting_does_not_list(loopback_server, tmp_path):
     """A greeting without [CAPABILITY] (RFC 3501 §7.1.1 makes it optional): --tls auto must
     ask CAPABILITY and use STARTTLS when offered, rather than log in in the clear."""
-    make_self_signed_cert(tmp_path / "cert.pem", tmp_path / "key.pem")
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
-
-    def bare_greeting(conn: socket.socket) -> None:
-        conn.sendall(b"* OK ready\r\n")
-        tag = conn.recv(4096).split(b" ", 1)[0]
-        conn.sendall(b"* CAPABILITY IMAP4rev1 STARTTLS\r\n" + tag + b" OK done\r\n")
-        tag = conn.recv(4096).split(b" ", 1)[0]
-        conn.sendall(tag + b" OK begin TLS negotiation\r\n")
-        with context.wrap_socket(conn, server_side=True) as tls:
-            FakeImap()._serve(tls)
-
-    server = loopback_server(bare_greeting)
-    target = Target(
-        "127.0.0.1", server.port, "auto", (Credentials(USER, PASSWORD),),
-        ca_file=str(tmp_path / "cert.pem"), timeout=TIMEOUT,
-    )  # fmt: skip
+    capability = b"* CAPABILITY IMAP4rev1 STARTTLS\r\nTAG OK done\r\n"
+    target = _starttls_server(
+        loopback_server, tmp_path, "auto", before=[b"* OK ready\r\n", capability]
+    )
     with Session(target) as session:
         session.connect()
         assert session.tls_active, session.transcript.render()
