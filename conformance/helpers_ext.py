@@ -8,10 +8,7 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-import pytest
-
 from imapcheck.errors import ImapcheckError
-from imapcheck.sandbox import Sandbox
 from imapcheck.session import Session
 from imapcheck.wire.encode import Arg, Literal, astring, quoted
 from imapcheck.wire.response import Reply, Untagged
@@ -219,16 +216,6 @@ def uids(session: Session) -> list[int]:
 def imap_date(epoch: float) -> str:
     """An IMAP date-time for ``epoch``, written in UTC."""
     return time.strftime("%d-%b-%Y %H:%M:%S +0000", time.gmtime(epoch))
-
-
-@pytest.fixture
-def box(imap: Session, sandbox: Sandbox, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh mailbox under the run prefix, made and removed with the test's own session."""
-    name = sandbox.create(imap, request.node.name)
-    yield name
-    if imap.connected:
-        with contextlib.suppress(ImapcheckError, OSError):
-            sandbox.remove(imap, name)
 
 
 @contextlib.contextmanager

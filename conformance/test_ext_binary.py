@@ -7,13 +7,12 @@ import base64
 from collections.abc import Iterator
 
 import pytest
-from helpers_ext import append_ok, box, number, text
+from helpers_ext import append_ok, number, text
 from helpers_fetch import MISSING, Box, Spec, byte_diff, filled_box, flag_set, item, opened
 
 from imapcheck.wire.encode import Literal
 from imapcheck.wire.utf7 import encode_mailbox
 
-__all__ = ["box"]  # the fixture
 pytestmark = pytest.mark.requires("BINARY")
 
 OCTETS = bytes(range(256)) * 2  # every octet value, NUL and CR/LF included

@@ -4,12 +4,11 @@ message from literals and parts of stored messages, octet for octet."""
 from __future__ import annotations
 
 import pytest
-from helpers_ext import append_ok, box, number, status, text, wire
+from helpers_ext import append_ok, number, status, text, wire
 from helpers_fetch import flag_set, send_pieces
 
 from imapcheck.wire.utf7 import encode_mailbox
 
-__all__ = ["box"]  # the fixture
 pytestmark = pytest.mark.requires("CATENATE")
 SOURCE = b"From: cat@example.org\r\nSubject: source\r\n\r\n0123456789abcdefghij\r\n"
 SOURCE_TEXT = b"0123456789abcdefghij\r\n"

@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers_ext import box, list_entries, mb
-
-__all__ = ["box"]  # the fixture
+from helpers_ext import list_entries, mb
 
 
 def attrs_of(session, name: str, extended: bool) -> frozenset[str] | None:

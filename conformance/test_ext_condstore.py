@@ -17,8 +17,8 @@ def highest(reply) -> int:
     if reply.code_named("NOMODSEQ") is not None:
         pytest.skip("the mailbox has no persistent mod-sequences (NOMODSEQ)")
     assert code is not None and code.args, (
-        "RFC 7162 §3.1.2.1: a server 'MUST send the OK untagged response including "
-        "HIGHESTMODSEQ response code with every successful SELECT or EXAMINE'; got "
+        "RFC 7162 §3.1.2.1: a server 'MUST send an OK untagged response, including the "
+        "HIGHESTMODSEQ response code with every successful SELECT or EXAMINE command'; got "
         f"{reply.summary()}"
     )
     return number(code.args[0])
@@ -62,7 +62,7 @@ def test_select_condstore_reports_highestmodseq(connect, boxes, command):
     )
 
 
-@pytest.mark.rfc("7162", "3.1", "MUST")
+@pytest.mark.rfc("7162", "3.1.2", "MUST")
 @pytest.mark.requires("CONDSTORE", "ENABLE")
 def test_enable_condstore_makes_select_report_highestmodseq(connect, boxes):
     a = connect(name="A")

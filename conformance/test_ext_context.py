@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from helpers_ext import append_ok, box, esearches, message, number, only_esearch, seq_list, text
+from helpers_ext import append_ok, esearches, message, number, only_esearch, seq_list, text
 from helpers_fetch import Box, Spec, filled_box, opened
 
 from imapcheck.wire.utf7 import encode_mailbox
 
-__all__ = ["box"]  # the fixture
 pytestmark = pytest.mark.requires("CONTEXT=SEARCH")
 FLAGGED = [1, 3, 5]  # of six messages
 

@@ -4,11 +4,10 @@ CONDSTORE's MODSEQ data), everything else is ignored, and CAPABILITY does not ch
 from __future__ import annotations
 
 import pytest
-from helpers_ext import append_ok, box, message, text
+from helpers_ext import append_ok, message, text
 
 from imapcheck.wire.utf7 import encode_mailbox
 
-__all__ = ["box"]  # the fixture
 pytestmark = pytest.mark.requires("ENABLE")
 
 

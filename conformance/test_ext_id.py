@@ -4,11 +4,9 @@ list keeps the limits of §3.3."""
 from __future__ import annotations
 
 import pytest
-from helpers_ext import box
 
 from imapcheck.wire.utf7 import encode_mailbox
 
-__all__ = ["box"]  # the fixture
 pytestmark = pytest.mark.requires("ID")
 CLIENT = b'("name" "imapcheck" "version" "1.0" "vendor" NIL)'
 

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import pytest
 from helpers_ext import (
     append_ok,
-    box,
     list_entries,
     mb,
     message,
@@ -18,7 +17,6 @@ from helpers_ext import (
     status_items,
 )
 
-__all__ = ["box"]  # the fixture
 pytestmark = pytest.mark.requires("LIST-STATUS")
 ITEMS = "MESSAGES UIDNEXT UIDVALIDITY UNSEEN"
 

@@ -7,12 +7,11 @@ import time
 from datetime import datetime
 
 import pytest
-from helpers_ext import append_ok, box, mb, message, number, status, text
+from helpers_ext import append_ok, mb, message, number, status, text
 from helpers_fetch import search_result
 
 from imapcheck.wire.utf7 import encode_mailbox
 
-__all__ = ["box"]  # the fixture
 OLD_DATE = "01-Jan-2001 00:00:00 +0000"
 DAY = 86400
 
@@ -126,7 +125,7 @@ def preview(session, name: str, raw: bytes, modifier: bytes = b"") -> str | None
     return None if value is None else text(value)
 
 
-@pytest.mark.rfc("8970", "3", "MUST")
+@pytest.mark.rfc("8970", "3.3", "MUST")
 @pytest.mark.requires("PREVIEW")
 def test_preview_is_at_most_256_characters(imap, box):
     body = ("Grüße aus Köln, " * 100).encode()
@@ -134,11 +133,11 @@ def test_preview_is_at_most_256_characters(imap, box):
         imap, box, b"Subject: long\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body
     )
     assert got is not None and 0 < len(got) <= 256, (
-        f"the preview text MUST NOT exceed 256 characters (RFC 8970 §3), got {len(got or '')}"
+        f"the preview text MUST NOT exceed 256 characters (RFC 8970 §3.3), got {len(got or '')}"
     )
 
 
-@pytest.mark.rfc("8970", "3", "SHOULD")
+@pytest.mark.rfc("8970", "3.3", "SHOULD")
 @pytest.mark.requires("PREVIEW")
 @pytest.mark.parametrize(
     "body,want",
@@ -158,7 +157,7 @@ def test_preview_is_the_message_text(imap, box, body, want):
     got = preview(imap, box, b"Subject: preview subject\r\nMIME-Version: 1.0\r\n" + body)
     assert got is not None and got.startswith(want) and "<" not in got and "subject" not in got, (
         "the preview is plain text from the start of the message body, without markup or header "
-        f"fields (RFC 8970 §3): expected it to start with {want!r}, got {got!r}"
+        f"fields (RFC 8970 §3.3): expected it to start with {want!r}, got {got!r}"
     )
 
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from helpers_ext import box, mb, message, number, seq_list, status, text, uids
+from helpers_ext import mb, message, number, seq_list, status, text, uids
 from helpers_fetch import flag_set
 
 from imapcheck.wire.encode import Literal, quoted
 from imapcheck.wire.utf7 import encode_mailbox
 
-__all__ = ["box"]  # the fixture
 pytestmark = pytest.mark.requires("MULTIAPPEND")
 RAWS = [message(n, "multiappend") for n in (1, 2, 3)]
 FLAGS = [("\\Seen",), ("\\Flagged", "$Imapcheck"), ()]

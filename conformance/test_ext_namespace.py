@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from helpers_ext import box, list_entries, mb, text
+from helpers_ext import list_entries, mb, text
 
 from imapcheck.wire.encode import astring
 from imapcheck.wire.tokens import Token
 from imapcheck.wire.utf7 import encode_mailbox
 
-__all__ = ["box"]  # the fixture
 pytestmark = pytest.mark.requires("NAMESPACE")
 CLASSES = ("personal", "other users'", "shared")
 

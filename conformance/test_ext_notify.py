@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import pytest
 from helpers_ext import (
     append_ok,
-    box,
     mb,
     message,
     setup_session,
@@ -31,7 +30,6 @@ from imapcheck.session import Session
 from imapcheck.wire.response import Untagged
 from imapcheck.wire.utf7 import encode_mailbox
 
-__all__ = ["box"]  # the fixture
 pytestmark = pytest.mark.requires("NOTIFY")
 MESSAGE_EVENTS = b"(MessageNew MessageExpunge)"
 WAIT = 5.0

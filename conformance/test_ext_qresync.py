@@ -199,11 +199,10 @@ def test_fetch_with_vanished_modifier_is_bad(synced):
     )
 
 
-SOURCES = [
+EXPUNGE_SOURCES = [
     "EXPUNGE",
     pytest.param("UID EXPUNGE", marks=pytest.mark.requires("UIDPLUS")),
     "other-session",
-    pytest.param("MOVE", marks=pytest.mark.requires("MOVE")),
 ]
 
 
@@ -225,10 +224,8 @@ def expunge_via(source: str, a, b, name: str, boxes, uids: list[int]):
     return reply.untagged, reply
 
 
-@pytest.mark.rfc("7162", "3.2.10", "SHOULD")
-@pytest.mark.requires("QRESYNC")
-@pytest.mark.parametrize("source", SOURCES)
-def test_vanished_replaces_expunge(connect, boxes, source):
+def check_vanished(connect, boxes, source: str, quote: str) -> None:
+    """Five messages, 2 and 4 expunged through ``source``: A (QRESYNC) must hear VANISHED."""
     a, b = connect(name="A"), connect(name="B")
     enable(a)
     name = boxes.make(a, 5)
@@ -240,15 +237,37 @@ def test_vanished_replaces_expunge(connect, boxes, source):
     assert not kinds(seen, "EXPUNGE") and sorted(vanished(seen, earlier=False)) == [
         uids[1],
         uids[3],
-    ], (
-        "once QRESYNC is enabled 'the server SHOULD use the VANISHED response without the "
-        f"EARLIER tag instead of the EXPUNGE response'; {source} of UIDs {uids[1]}, {uids[3]} "
-        f"gave {kinds(seen, 'EXPUNGE', 'VANISHED')}"
-    )
+    ], f"{quote}; {source} of UIDs {uids[1]}, {uids[3]} gave {kinds(seen, 'EXPUNGE', 'VANISHED')}"
     assert not vanished(seen, earlier=True), "expunges happening now must not carry (EARLIER)"
     view.apply(seen)
     assert view.uids == [uids[0], uids[2], uids[4]] and not view.problems, (
         f"applying {kinds(seen, 'EXPUNGE', 'VANISHED')} leaves UIDs {view.uids}"
+    )
+
+
+@pytest.mark.rfc("7162", "3.2.10", "MUST")
+@pytest.mark.requires("QRESYNC")
+@pytest.mark.parametrize("source", EXPUNGE_SOURCES)
+def test_vanished_replaces_expunge(connect, boxes, source):
+    check_vanished(
+        connect,
+        boxes,
+        source,
+        "RFC 7162 §3.2.10: once QRESYNC is enabled 'the server MUST use the VANISHED response "
+        "without the EARLIER tag instead of the EXPUNGE response' (EXPUNGE, UID EXPUNGE and "
+        "messages expunged in other connections alike)",
+    )
+
+
+@pytest.mark.rfc("6851", "4.4", "SHOULD")
+@pytest.mark.requires("QRESYNC", "MOVE")
+def test_move_reports_vanished(connect, boxes):
+    check_vanished(
+        connect,
+        boxes,
+        "MOVE",
+        "RFC 6851 §4.4: the server SHOULD send VANISHED rather than EXPUNGE for UID EXPUNGE, "
+        "and 'the same requirement applies to MOVE'",
     )
 
 
@@ -263,7 +282,7 @@ def new_highest(reply, before: int, what: str, quote: str) -> None:
 
 def deleted_two(connect, boxes):
     """A (QRESYNC enabled) with messages 2 and 4 of five \\Deleted; their UIDs; the highest
-    mod-sequence before anything is expunged."""
+    mod-sequence before anything is expunged; the mailbox's name."""
     a = connect(name="A")
     enable(a)
     name = boxes.make(a, 5)
@@ -271,7 +290,7 @@ def deleted_two(connect, boxes):
     uids = [u or 0 for u in View.load(a).uids]
     assert a.command("STORE", b"2,4", b"+FLAGS.SILENT", b"(\\Deleted)").ok
     values = a.command("FETCH", b"1:*", b"(MODSEQ)").fetches().values()
-    return a, uids, max(number(f["MODSEQ"]) for f in values)
+    return a, uids, max(number(f["MODSEQ"]) for f in values), name
 
 
 @pytest.mark.rfc("7162", "3.2.7", "MUST")
@@ -284,7 +303,7 @@ def deleted_two(connect, boxes):
     ],
 )
 def test_expunge_reports_new_highestmodseq(connect, boxes, command):
-    a, uids, before = deleted_two(connect, boxes)
+    a, uids, before, _name = deleted_two(connect, boxes)
     if command == "EXPUNGE":
         reply = a.command("EXPUNGE")
     else:
@@ -294,9 +313,29 @@ def test_expunge_reports_new_highestmodseq(connect, boxes, command):
 
 @pytest.mark.rfc("7162", "3.2.8", "MUST")
 @pytest.mark.requires("QRESYNC")
-def test_close_reports_new_highestmodseq(connect, boxes):
-    a, _uids, before = deleted_two(connect, boxes)
-    new_highest(a.command("CLOSE"), before, "CLOSE", "RFC 7162 §3.2.8 (CLOSE)")
+def test_close_sends_no_highestmodseq_but_increments_it(connect, boxes):
+    """CLOSE expunges silently: unlike EXPUNGE, its OK must not carry HIGHESTMODSEQ (the client
+    could not tell which expunges it covers), yet the mailbox's mod-sequence must go up."""
+    a, uids, before, name = deleted_two(connect, boxes)
+    reply = a.command("CLOSE")
+    assert reply.ok, f"CLOSE failed: {reply.summary()}"
+    assert reply.code is None or reply.code.name != "HIGHESTMODSEQ", (
+        "RFC 7162 §3.2.8: 'The server MUST NOT send the updated per-mailbox modification "
+        "sequence using the HIGHESTMODSEQ response code ... in the tagged OK response, as this "
+        f"might cause loss of synchronization on the client'; CLOSE got {reply.summary()}"
+    )
+    reopened = a.command("EXAMINE", mb(name))
+    assert reopened.ok, f"EXAMINE failed: {reopened.summary()}"
+    after = select_code(reopened, "HIGHESTMODSEQ")
+    assert after > before, (
+        "RFC 7162 §3.2.8: the server 'MUST increment the per-mailbox mod-sequence if at least "
+        f"one message was permanently removed' by CLOSE; HIGHESTMODSEQ was {before} before "
+        f"CLOSE expunged two messages and is {after} after"
+    )
+    remaining = [u or 0 for u in View.load(a).uids]
+    assert remaining == [uids[0], uids[2], uids[4]], (
+        f"CLOSE must expunge the \\Deleted messages (UIDs {uids[1]}, {uids[3]}); left {remaining}"
+    )
 
 
 @pytest.mark.rfc("7162", "3.2.11", "MUST")

@@ -4,12 +4,11 @@ the test appends, copies and expunges."""
 from __future__ import annotations
 
 import pytest
-from helpers_ext import append_ok, box, mb, message, text
+from helpers_ext import append_ok, mb, message, text
 
 from imapcheck.wire.encode import astring
 from imapcheck.wire.utf7 import decode_mailbox, encode_mailbox
 
-__all__ = ["box"]  # the fixture
 pytestmark = pytest.mark.requires("QUOTA")
 
 

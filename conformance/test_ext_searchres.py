@@ -104,7 +104,7 @@ def test_uid_search_save_then_sequence_command(lend, boxes):
     )
 
 
-@pytest.mark.rfc("5182", "2.1", "MUST")
+@pytest.mark.rfc("5182", "2.4", "MUST")
 @pytest.mark.requires("SEARCHRES")
 @pytest.mark.parametrize(
     ("options", "positions"),

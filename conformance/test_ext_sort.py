@@ -187,7 +187,7 @@ def test_unknown_charset_is_no(connect, sort_box):
     )
 
 
-@pytest.mark.rfc("5957", "3", "MUST")
+@pytest.mark.rfc("5957", "4", "MUST")
 @pytest.mark.requires("SORT=DISPLAY")
 @pytest.mark.parametrize("criteria", ["DISPLAYFROM", "DISPLAYTO", "REVERSE DISPLAYFROM"])
 def test_display_sort_order(connect, sort_box, criteria):

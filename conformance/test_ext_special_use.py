@@ -4,9 +4,8 @@ the server's own special-use mailboxes (read only), CREATE (USE (...)) under the
 from __future__ import annotations
 
 import pytest
-from helpers_ext import box, by_name, list_entries, mb
+from helpers_ext import by_name, list_entries, mb
 
-__all__ = ["box"]  # the fixture
 USES = frozenset(
     {"\\all", "\\archive", "\\drafts", "\\flagged", "\\junk", "\\sent", "\\trash", "\\important"}
 )

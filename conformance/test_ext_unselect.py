@@ -4,11 +4,10 @@ another session), and the session is back in the authenticated state."""
 from __future__ import annotations
 
 import pytest
-from helpers_ext import append_ok, box, message, status
+from helpers_ext import append_ok, message, status
 
 from imapcheck.wire.utf7 import encode_mailbox
 
-__all__ = ["box"]  # the fixture
 pytestmark = pytest.mark.requires("UNSELECT")
 
 
