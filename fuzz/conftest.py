@@ -141,6 +141,7 @@ class CrashWatch:
     """New crash reports in the embedded server's log (nothing to read for --server)."""
 
     PATTERN = re.compile(r"Panic|Fatal|killed with signal|segfault|core dumped", re.IGNORECASE)
+    END = re.compile(r"killed with signal", re.IGNORECASE)  # the master's word comes last
 
     def __init__(self, log: Path | None) -> None:
         self.log = log
@@ -151,17 +152,22 @@ class CrashWatch:
             return []
         with self.log.open("rb") as fh:
             fh.seek(self.offset)
-            text = fh.read().decode("utf-8", "replace")
-            self.offset = fh.tell()
-        return [line for line in text.splitlines() if self.PATTERN.search(line)]
+            data = fh.read()
+        complete = data[: data.rfind(b"\n") + 1]  # a line still being written waits
+        self.offset += len(complete)
+        lines = complete.decode("utf-8", "replace").splitlines()
+        return [line for line in lines if self.PATTERN.search(line)]
 
     def expect(self, timeout: float = 3.0) -> list[str]:
-        """The crash lines an expected crash writes (polled until they appear, or timeout)."""
+        """All the lines of an expected crash: the process's own report (Panic, backtrace)
+        and its parent's "killed with signal" after it, polled until that last one appears."""
         deadline = time.monotonic() + timeout
         found = self.new()
-        while not found and self.log is not None and time.monotonic() < deadline:
+        while self.log is not None and time.monotonic() < deadline:
+            if any(self.END.search(line) for line in found):
+                break
             time.sleep(0.05)
-            found = self.new()
+            found += self.new()
         return found
 
 

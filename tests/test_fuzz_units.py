@@ -137,3 +137,10 @@ def test_known_crash_predicate():
     flags = [("OR", ("FLAG", "UNANSWERED"), ("FLAG", "UNSEEN"))]
     assert negated_range_merge(flags)
     assert not negated_range_merge([("OR", ("FLAG", "ANSWERED"), ("FLAG", "SEEN"))])
+
+
+def test_known_bug_sees_through_single_key_groups():
+    """Found by the thorough run: NOT OR LARGER 192 (LARGER 768) is the same merge."""
+    nested = [("NOT", ("OR", ("LARGER", 192), ("AND", ("LARGER", 768))))]
+    assert negated_range_merge(nested)
+    assert not negated_range_merge([("OR", ("LARGER", 192), ("AND", ("SMALLER", 768)))])

@@ -42,7 +42,7 @@ def _push_not(key: tuple, negated: bool = False) -> tuple:
         flat: list[tuple] = []
         for part in (_push_not(k, negated) for k in key[1:]):
             flat.extend(part[1:] if part[0] == group else [part])
-        return (group, *flat)
+        return flat[0] if len(flat) == 1 else (group, *flat)  # "(LARGER 768)" is LARGER 768
     return ("NOT", key) if negated else key
 
 
