@@ -273,10 +273,3 @@ def select_code(reply: Reply, name: str) -> int:
     code = reply.code_named(name)
     assert code is not None and code.args, f"no [{name}] in the reply: {reply.summary()}"
     return number(code.args[0])
-
-
-def saw_bye(session: Session) -> bool:
-    """Did the server send an untagged BYE on this connection?"""
-    return any(
-        e.direction == "S" and e.data.startswith(b"* BYE") for e in session.transcript.entries
-    )

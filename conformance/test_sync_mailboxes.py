@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from helpers_sessions import boxes, lend, session_pool
-from helpers_sync import mb, saw_bye, status
+from helpers_sync import mb, status
 
 from imapcheck.errors import ConnectionClosed
 from imapcheck.wire.encode import Literal
@@ -37,7 +37,7 @@ def outcome(session) -> str:
         follow = session.command("NOOP")
         return f"refused:{reply.status}:{follow.status}"
     except ConnectionClosed:
-        return "bye" if saw_bye(session) else "closed"
+        return "bye" if session.saw_bye() else "closed"
 
 
 def check_outcome(session, action: str) -> None:

@@ -234,12 +234,6 @@ class FuzzSession(Session):
                 return False  # refused with an untagged BAD, and nothing more
             raise
 
-    def saw_bye(self) -> bool:
-        """Whether the server announced the end of the session with BYE."""
-        return any(u.kind == "BYE" for u in self.unsolicited) or any(
-            e.direction == "S" and b"* BYE" in e.data[:8] for e in self.transcript.entries
-        )
-
     def send_with_starttls(self, extra: bytes) -> Reply:
         """STARTTLS with ``extra`` bytes written in the same packet, then the TLS handshake.
 

@@ -127,8 +127,7 @@ class Session(Transport):
                     "server sent data after STARTTLS OK before the TLS handshake (RFC 2595 §3.1)",
                 )
             )
-        old = self.reader
-        self.reader = ResponseReader(old.max_line, old.max_literal, old.max_frame)
+        self._fresh_reader()
         self._start_tls()
         self.capabilities.clear()
         self.capability()
@@ -425,6 +424,12 @@ class Session(Transport):
             self.violations.append(violation)
         else:
             self.violations_dropped += 1
+
+    def saw_bye(self) -> bool:
+        """Whether the server announced the end of the session with BYE (RFC 3501 §7.1.5)."""
+        return any(u.kind == "BYE" for u in self.unsolicited) or any(
+            e.direction == "S" and b"* BYE" in e.data[:8] for e in self.transcript.entries
+        )
 
     def _stall_notes(self) -> list[str]:
         """Why a wait timed out, beyond silence: a partial response, a flood, stray tags."""

@@ -116,9 +116,13 @@ class Transport:
             with contextlib.suppress(OSError):
                 self._sock.close()
             self._sock = None
+        self._fresh_reader()
+        self._compress = self._decompress = None  # a layer lives as long as its connection
+
+    def _fresh_reader(self) -> None:
+        """Drop buffered input: what follows is a new stream (after close, or TLS)."""
         old = self.reader
         self.reader = ResponseReader(old.max_line, old.max_literal, old.max_frame)
-        self._compress = self._decompress = None  # a layer lives as long as its connection
 
     @property
     def connected(self) -> bool:
